@@ -1,0 +1,139 @@
+//! Start-up and shutdown: data dir, database, listener, HTTP server and background tasks.
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::{App, HttpServer, web};
+use tokio_util::sync::CancellationToken;
+use url::Url;
+
+use crate::config::Settings;
+use crate::data_dir::{self, DATABASE_FILE, DataDirError, SecretKey};
+use crate::db::{Db, DbError};
+
+/// Why the server could not start; each prints as one line naming the cause.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    DataDir(#[from] DataDirError),
+    #[error(transparent)]
+    Database(#[from] DbError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: std::net::SocketAddr, source: std::io::Error },
+}
+
+/// Everything a request handler or background task needs, passed explicitly.
+pub struct AppState {
+    pub db: Db,
+    pub settings: Settings,
+    pub key: SecretKey,
+    /// The public URL, without a trailing slash.
+    pub base_url: Url,
+}
+
+impl AppState {
+    /// An absolute URL for a path of this server, for links that leave the browser (logs, e-mails).
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base_url.as_str().trim_end_matches('/'), path)
+    }
+
+    pub fn cookies_secure(&self) -> bool {
+        self.base_url.scheme() == "https"
+    }
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: web::Data<AppState>,
+    stop: CancellationToken,
+}
+
+/// How long in-flight requests get to finish once shutdown starts.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
+
+impl Application {
+    /// Prepares the data dir, opens and migrates the database and binds the listener (port 0
+    /// picks a free port, which tests read back with [`Application::port`]).
+    pub async fn build(settings: Settings) -> Result<Self, StartError> {
+        let key = data_dir::prepare(&settings.data_dir)?;
+        let db_path = settings.data_dir.join(DATABASE_FILE);
+        let db = tokio::task::spawn_blocking(move || Db::open(&db_path))
+            .await
+            .map_err(DbError::from)??;
+
+        let addr = settings.listen;
+        let bind_error = |source| StartError::Bind { addr, source };
+        let listener = TcpListener::bind(addr).map_err(bind_error)?;
+        let local = listener.local_addr().map_err(bind_error)?;
+        let base_url = match &settings.base_url {
+            Some(url) => url.clone(),
+            None => Url::parse(&format!("http://{local}")).expect("a socket address forms a URL"),
+        };
+
+        let state = web::Data::new(AppState { db, settings, key, base_url });
+        let app_state = state.clone();
+        let server = HttpServer::new(move || {
+            App::new().app_data(app_state.clone()).configure(crate::web::routes)
+        })
+        .listen(listener)
+        .map_err(bind_error)?
+        .disable_signals()
+        .shutdown_timeout(SHUTDOWN_GRACE.as_secs())
+        .run();
+
+        Ok(Application { port: local.port(), server, state, stop: CancellationToken::new() })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state(&self) -> Arc<AppState> {
+        self.state.clone().into_inner()
+    }
+
+    /// Cancelling this token shuts the application down as a signal would.
+    pub fn stop_token(&self) -> CancellationToken {
+        self.stop.clone()
+    }
+
+    /// Serves until SIGINT, SIGTERM or the stop token: then stops accepting, lets running
+    /// requests finish within the grace period, and returns.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let handle = self.server.handle();
+        let stop = self.stop.clone();
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = shutdown_signal() => tracing::info!("shutdown signal received; finishing running requests"),
+                _ = stop.cancelled() => {}
+            }
+            handle.stop(true).await;
+        });
+        tracing::info!(url = %self.state.base_url, "feedhooks is listening");
+        self.server.await?;
+        self.stop.cancel();
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => tokio::select! {
+                _ = ctrl_c => {}
+                _ = term.recv() => {}
+            },
+            Err(_) => {
+                let _ = ctrl_c.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}

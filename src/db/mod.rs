@@ -1,0 +1,111 @@
+//! The store: an r2d2 pool of SQLite connections and the functions that run SQL. Nothing outside
+//! `db` sees a connection; callers use the functions named for what they do.
+//!
+//! Every call goes through [`Db::run`], which checks a connection out and runs the closure on
+//! tokio's blocking pool, so no database call ever stalls an async worker thread.
+use std::path::Path;
+use std::time::Duration;
+
+use r2d2_sqlite::SqliteConnectionManager;
+use rusqlite::Connection;
+
+mod migrations;
+
+pub use migrations::schema_version_expected;
+
+/// What can go wrong in the store. Callers map these to their own errors; the texts are for logs.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("cannot open the database {path}: {source}")]
+    Open { path: String, source: r2d2::Error },
+    #[error("cannot apply database migrations: {0}")]
+    Migration(#[from] rusqlite_migration::Error),
+    #[error("no database connection available: {0}")]
+    Pool(#[from] r2d2::Error),
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("database task failed: {0}")]
+    Join(#[from] tokio::task::JoinError),
+}
+
+impl DbError {
+    /// True when the database is locked or busy past the busy timeout, or the disk is full:
+    /// conditions that pass by themselves, which the API answers with 503 and Retry-After.
+    pub fn is_transient(&self) -> bool {
+        use rusqlite::ErrorCode::*;
+        match self {
+            DbError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => {
+                matches!(e.code, DatabaseBusy | DatabaseLocked | DiskFull | SystemIoFailure)
+            }
+            DbError::Pool(_) => true,
+            _ => false,
+        }
+    }
+}
+
+/// A handle on the database; cheap to clone.
+#[derive(Clone)]
+pub struct Db {
+    pool: r2d2::Pool<SqliteConnectionManager>,
+}
+
+/// Settings every connection gets: WAL lets readers run beside the one writer; NORMAL sync is
+/// durable across process crashes in WAL mode (only a power loss can drop the last commits);
+/// the busy timeout makes a second writer wait instead of failing at once.
+const CONNECTION_PRAGMAS: &str = "PRAGMA journal_mode = WAL;
+     PRAGMA synchronous = NORMAL;
+     PRAGMA foreign_keys = ON;
+     PRAGMA busy_timeout = 5000;
+     PRAGMA temp_store = MEMORY;
+     PRAGMA cache_size = -16000;";
+
+impl Db {
+    /// Opens (creating if needed) the database file and applies pending migrations. Blocking:
+    /// called once at start-up from a blocking context.
+    pub fn open(path: &Path) -> Result<Db, DbError> {
+        let manager = SqliteConnectionManager::file(path)
+            .with_init(|c: &mut Connection| c.execute_batch(CONNECTION_PRAGMAS));
+        let pool = r2d2::Pool::builder()
+            .max_size(8)
+            .connection_timeout(Duration::from_secs(10))
+            .build(manager)
+            .map_err(|source| DbError::Open { path: path.display().to_string(), source })?;
+        let mut conn = pool.get()?;
+        migrations::apply(&mut conn)?;
+        Ok(Db { pool })
+    }
+
+    /// Runs `f` with a pooled connection on the blocking thread pool.
+    pub async fn run<F, T, E>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut Connection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get().map_err(DbError::from)?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(DbError::from)?
+    }
+
+    /// Runs `f` with a pooled connection in the calling thread; for the CLI and start-up.
+    pub fn run_blocking<T, E>(&self, f: impl FnOnce(&mut Connection) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<DbError>,
+    {
+        let mut conn = self.pool.get().map_err(DbError::from)?;
+        f(&mut conn)
+    }
+}
+
+/// Readiness: the database answers and carries every migration this binary knows.
+pub fn schema_version(conn: &Connection) -> Result<i64, DbError> {
+    Ok(conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
+}
+
+pub mod credentials;
+pub mod feeds;
+pub mod users;

@@ -1,0 +1,54 @@
+//! The errors every domain service returns; the web layer turns them into pages or problem+json.
+use serde::Serialize;
+
+use crate::db::DbError;
+
+/// One invalid input field and what is wrong with it, in words a person can act on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: &str, message: impl Into<String>) -> Self {
+        FieldError { field: field.to_owned(), message: message.into() }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DomainError {
+    /// Unknown, or not visible to the caller: the two are deliberately indistinguishable.
+    #[error("not found")]
+    NotFound,
+    /// Visible to the caller, but this action needs a higher role (e.g. only the owner).
+    #[error("{0}")]
+    Forbidden(&'static str),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("invalid input")]
+    Invalid(Vec<FieldError>),
+    /// The database is busy, locked or out of space; the caller may try again shortly.
+    #[error("the database is temporarily unavailable: {0}")]
+    Unavailable(DbError),
+    #[error(transparent)]
+    Unexpected(anyhow::Error),
+}
+
+impl DomainError {
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        DomainError::Invalid(vec![FieldError::new(field, message)])
+    }
+}
+
+impl From<DbError> for DomainError {
+    fn from(e: DbError) -> Self {
+        if e.is_transient() { DomainError::Unavailable(e) } else { DomainError::Unexpected(e.into()) }
+    }
+}
+
+impl From<rusqlite::Error> for DomainError {
+    fn from(e: rusqlite::Error) -> Self {
+        DbError::from(e).into()
+    }
+}

@@ -1,0 +1,12 @@
+//! The domain layer: validated types and the services that pages, API and CLI all call.
+pub mod access;
+pub mod accounts;
+pub mod error;
+pub mod feeds;
+pub mod names;
+pub mod password;
+pub mod secret_token;
+pub mod throttle;
+pub mod time;
+
+pub use error::{DomainError, FieldError};

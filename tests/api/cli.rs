@@ -1,0 +1,140 @@
+//! The real binary: start-up failures end at once with one clear line; signals stop it cleanly.
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_feedhooks");
+
+/// Runs the binary to completion (bounded by a deadline) and returns (exit code, stderr).
+fn run_to_end(args: &[&str], data_dir: &std::path::Path) -> (i32, String) {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .env("FEEDHOOKS_DATA_DIR", data_dir)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut err = String::new();
+            std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+            return (status.code().unwrap_or(-1), err);
+        }
+        if Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("feedhooks {args:?} did not exit");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn assert_one_clear_line(stderr: &str, needle: &str) {
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(!stderr.contains("panicked"), "panic instead of a message: {stderr}");
+    assert!(lines.iter().any(|l| l.contains(needle)), "no line naming {needle:?}: {stderr}");
+}
+
+#[test]
+fn a_bad_flag_value_names_the_flag_and_exits_non_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    for (args, needle) in [
+        (vec!["--listen", "nonsense"], "--listen"),
+        (vec!["--retry-schedule", "10s,soon"], "--retry-schedule"),
+        (vec!["--delivery-timeout", "forever"], "--delivery-timeout"),
+        (vec!["--allow-hosts", "10.0.0.0/99"], "--allow-hosts"),
+        (vec!["--base-url", "ftp://x"], "--base-url"),
+        (vec!["--retention-days", "0"], "--retention-days"),
+    ] {
+        let (code, err) = run_to_end(&args, dir.path());
+        assert_ne!(code, 0, "{args:?}");
+        assert_one_clear_line(&err, needle);
+    }
+}
+
+#[test]
+fn an_unwritable_data_dir_ends_with_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("plain-file");
+    std::fs::write(&file, "not a directory").unwrap();
+    let (code, err) = run_to_end(&["--listen", "127.0.0.1:0"], &file.join("data"));
+    assert_eq!(code, 1);
+    assert_one_clear_line(&err, "cannot create the data directory");
+}
+
+#[test]
+fn a_port_in_use_ends_with_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let (code, err) = run_to_end(&["serve", "--listen", &addr], dir.path());
+    assert_eq!(code, 1);
+    assert_one_clear_line(&err, &format!("cannot listen on {addr}"));
+}
+
+#[test]
+fn help_documents_every_setting() {
+    let out = Command::new(BIN).arg("--help").output().unwrap();
+    let help = String::from_utf8(out.stdout).unwrap();
+    for flag in [
+        "--listen", "--data-dir", "--base-url", "--allow-hosts", "--retry-schedule",
+        "--delivery-timeout", "--retention-days",
+    ] {
+        assert!(help.contains(flag), "{flag} missing from --help");
+        let env = format!("FEEDHOOKS_{}", flag.trim_start_matches("--").replace('-', "_").to_uppercase());
+        assert!(help.contains(&env), "{env} missing from --help");
+    }
+}
+
+/// Starts the binary on a free port and returns it once it logs that it listens.
+pub fn start_server(data_dir: &std::path::Path, extra: &[&str]) -> (std::process::Child, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let listen = format!("127.0.0.1:{port}");
+    let mut child = Command::new(BIN)
+        .args(["serve", "--listen", &listen])
+        .args(extra)
+        .env("FEEDHOOKS_DATA_DIR", data_dir)
+        .env("RUST_LOG", "info")
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    loop {
+        let line = rx.recv_timeout(Duration::from_secs(30)).expect("server logs that it listens");
+        if line.contains("feedhooks is listening") {
+            std::thread::spawn(move || while rx.recv().is_ok() {});
+            return (child, format!("http://{listen}"));
+        }
+    }
+}
+
+#[test]
+fn sigterm_stops_the_server_with_exit_code_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, url) = start_server(dir.path(), &[]);
+    let body = reqwest::blocking::get(format!("{url}/healthz")).unwrap();
+    assert_eq!(body.status(), 200);
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "server did not stop after SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(0));
+}
