@@ -11,6 +11,7 @@ pub mod data_dir;
 pub mod db;
 pub mod delivery;
 pub mod domain;
+pub mod events;
 pub mod web;
 
 pub use app::Application;

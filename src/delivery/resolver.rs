@@ -118,6 +118,11 @@ impl Resolve for GuardedResolver {
             let resolved = tokio::net::lookup_host((host.as_str(), 0)).await?;
             let (allowed, blocked): (Vec<_>, Vec<_>) =
                 resolved.partition(|addr| allow.allows(&host, addr.ip()));
+            if allowed.is_empty() && blocked.is_empty() {
+                // Not a policy matter: the name exists without addresses. Report it as DNS.
+                let msg = format!("{host} resolves to no addresses");
+                return Err(std::io::Error::new(std::io::ErrorKind::NotFound, msg).into());
+            }
             if allowed.is_empty() {
                 let mut addresses: Vec<IpAddr> = blocked.iter().map(|a| a.ip()).collect();
                 addresses.sort_unstable();
