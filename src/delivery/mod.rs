@@ -1,6 +1,7 @@
 //! Delivering events: the queue, the worker, the retry policy, signing, the guarded HTTP client
 //! and one sender per hook kind.
 pub mod allow;
+pub mod attempt;
 pub mod oauth1;
 pub mod resolver;
 pub mod retry;

@@ -1,0 +1,115 @@
+//! What one delivery attempt sent and got back: the record the attempt log stores and shows.
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::retry::AttemptClass;
+
+/// Why an attempt failed, as a closed set stored by its code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ErrorKind {
+    /// No answer within the connect or whole-request timeout.
+    Timeout,
+    /// The connection was refused, reset or broken.
+    Connect,
+    /// The host name did not resolve.
+    Dns,
+    /// The TLS handshake or certificate check failed.
+    Tls,
+    /// The destination is not allowed by --allow-hosts.
+    Blocked,
+    /// The receiver answered with a non-success status or malformed HTTP.
+    Http,
+    /// The SMTP server refused or failed.
+    Smtp,
+    /// The hook's settings cannot work (e.g. an unparsable URL or a missing secret).
+    Config,
+}
+
+impl ErrorKind {
+    pub const ALL: [ErrorKind; 8] = [
+        ErrorKind::Timeout,
+        ErrorKind::Connect,
+        ErrorKind::Dns,
+        ErrorKind::Tls,
+        ErrorKind::Blocked,
+        ErrorKind::Http,
+        ErrorKind::Smtp,
+        ErrorKind::Config,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::Connect => "connect",
+            ErrorKind::Dns => "dns",
+            ErrorKind::Tls => "tls",
+            ErrorKind::Blocked => "blocked",
+            ErrorKind::Http => "http",
+            ErrorKind::Smtp => "smtp",
+            ErrorKind::Config => "config",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AttemptError {
+    pub kind: ErrorKind,
+    pub message: String,
+}
+
+/// The request as sent, with secrets already redacted (URL, headers and body).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct RequestLog {
+    pub url: String,
+    pub method: String,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+/// The answer as received; `body` is capped at [`MAX_LOGGED_BODY`] bytes, `body_size` is the
+/// full size read (reading stops at [`MAX_READ_BODY`]).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ResponseLog {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+    pub body_size: u64,
+}
+
+/// Bytes of a response body kept in the log.
+pub const MAX_LOGGED_BODY: usize = 64 * 1024;
+/// Bytes of a response body read at most; the rest is never read, the connection dropped.
+pub const MAX_READ_BODY: u64 = 1024 * 1024;
+
+/// One finished attempt, whatever its outcome.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attempt {
+    pub request: RequestLog,
+    pub response: Option<ResponseLog>,
+    pub error: Option<AttemptError>,
+    /// Succeeded, retry later, fail now, or fail and disable the hook (HTTP 410).
+    pub class: AttemptClass,
+    /// A wait the receiver asked for (Retry-After, X's rate-limit reset), before clamping.
+    pub retry_after: Option<Duration>,
+    pub duration: Duration,
+}
+
+impl Attempt {
+    /// An attempt that never left: bad settings, a blocked address.
+    pub fn not_sent(request: RequestLog, kind: ErrorKind, message: impl Into<String>, class: AttemptClass) -> Self {
+        Attempt {
+            request,
+            response: None,
+            error: Some(AttemptError { kind, message: message.into() }),
+            class,
+            retry_after: None,
+            duration: Duration::ZERO,
+        }
+    }
+}
