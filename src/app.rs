@@ -11,6 +11,8 @@ use url::Url;
 use crate::config::Settings;
 use crate::data_dir::{self, DATABASE_FILE, DataDirError, SecretKey};
 use crate::db::{Db, DbError};
+use crate::domain::accounts;
+use crate::domain::throttle::LoginThrottle;
 
 /// Why the server could not start; each prints as one line naming the cause.
 #[derive(Debug, thiserror::Error)]
@@ -19,8 +21,13 @@ pub enum StartError {
     DataDir(#[from] DataDirError),
     #[error(transparent)]
     Database(#[from] DbError),
+    #[error("cannot prepare the first-start setup link: {0}")]
+    Setup(crate::domain::DomainError),
     #[error("cannot listen on {addr}: {source}")]
-    Bind { addr: std::net::SocketAddr, source: std::io::Error },
+    Bind {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
 }
 
 /// Everything a request handler or background task needs, passed explicitly.
@@ -30,6 +37,7 @@ pub struct AppState {
     pub key: SecretKey,
     /// The public URL, without a trailing slash.
     pub base_url: Url,
+    pub throttle: LoginThrottle,
 }
 
 impl AppState {
@@ -72,10 +80,29 @@ impl Application {
             None => Url::parse(&format!("http://{local}")).expect("a socket address forms a URL"),
         };
 
-        let state = web::Data::new(AppState { db, settings, key, base_url });
+        if let Some(token) = accounts::issue_setup_token(&db)
+            .await
+            .map_err(StartError::Setup)?
+        {
+            let url = format!(
+                "{}/setup?token={token}",
+                base_url.as_str().trim_end_matches('/')
+            );
+            tracing::warn!(%url, "no user exists yet: open this one-time link to create the first administrator");
+        }
+
+        let state = web::Data::new(AppState {
+            db,
+            settings,
+            key,
+            base_url,
+            throttle: LoginThrottle::default(),
+        });
         let app_state = state.clone();
         let server = HttpServer::new(move || {
-            App::new().app_data(app_state.clone()).configure(crate::web::routes)
+            App::new()
+                .app_data(app_state.clone())
+                .configure(crate::web::routes)
         })
         .listen(listener)
         .map_err(bind_error)?
@@ -83,7 +110,12 @@ impl Application {
         .shutdown_timeout(SHUTDOWN_GRACE.as_secs())
         .run();
 
-        Ok(Application { port: local.port(), server, state, stop: CancellationToken::new() })
+        Ok(Application {
+            port: local.port(),
+            server,
+            state,
+            stop: CancellationToken::new(),
+        })
     }
 
     pub fn port(&self) -> u16 {

@@ -14,11 +14,21 @@ use crate::delivery::retry::{DEFAULT_SCHEDULE, parse_schedule};
 #[derive(Debug, Clone, clap::Args)]
 pub struct SettingsArgs {
     /// Address of the web UI and the JSON API.
-    #[arg(long, env = "FEEDHOOKS_LISTEN", default_value = "127.0.0.1:8080", global = true)]
+    #[arg(
+        long,
+        env = "FEEDHOOKS_LISTEN",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
     pub listen: SocketAddr,
 
     /// Directory holding the SQLite database and the secret key file; created on first start.
-    #[arg(long, env = "FEEDHOOKS_DATA_DIR", default_value = "./feedhooks-data", global = true)]
+    #[arg(
+        long,
+        env = "FEEDHOOKS_DATA_DIR",
+        default_value = "./feedhooks-data",
+        global = true
+    )]
     pub data_dir: PathBuf,
 
     /// Public URL of this server, used in links, feed URLs and cookies (https makes cookies
@@ -28,7 +38,12 @@ pub struct SettingsArgs {
 
     /// Where deliveries may go: comma list of external, private, loopback, *, CIDRs and host
     /// globs such as *.example.com.
-    #[arg(long, env = "FEEDHOOKS_ALLOW_HOSTS", default_value = "external", global = true)]
+    #[arg(
+        long,
+        env = "FEEDHOOKS_ALLOW_HOSTS",
+        default_value = "external",
+        global = true
+    )]
     pub allow_hosts: AllowList,
 
     /// Delays between delivery attempts, e.g. 10s,1m,10m,1h; one attempt more than delays.
@@ -52,7 +67,9 @@ pub struct SettingsArgs {
 pub struct RetrySchedule(pub Vec<Duration>);
 
 fn parse_retry_schedule(s: &str) -> Result<RetrySchedule, String> {
-    parse_schedule(s).map(RetrySchedule).map_err(|e| e.to_string())
+    parse_schedule(s)
+        .map(RetrySchedule)
+        .map_err(|e| e.to_string())
 }
 
 fn parse_timeout(s: &str) -> Result<Duration, String> {

@@ -55,17 +55,27 @@ pub fn prepare(dir: &Path) -> Result<SecretKey, DataDirError> {
         .recursive(true)
         .mode(0o700)
         .create(dir)
-        .map_err(|source| DataDirError::Create { path: dir.into(), source })?;
+        .map_err(|source| DataDirError::Create {
+            path: dir.into(),
+            source,
+        })?;
     let path = dir.join(KEY_FILE);
     match fs::File::open(&path) {
         Ok(mut file) => {
             let mut bytes = Vec::with_capacity(KEY_LEN);
             file.read_to_end(&mut bytes)
-                .map_err(|source| DataDirError::ReadKey { path: path.clone(), source })?;
-            let key: [u8; KEY_LEN] = bytes
-                .as_slice()
-                .try_into()
-                .map_err(|_| DataDirError::BadKey { path: path.clone(), found: bytes.len() })?;
+                .map_err(|source| DataDirError::ReadKey {
+                    path: path.clone(),
+                    source,
+                })?;
+            let key: [u8; KEY_LEN] =
+                bytes
+                    .as_slice()
+                    .try_into()
+                    .map_err(|_| DataDirError::BadKey {
+                        path: path.clone(),
+                        found: bytes.len(),
+                    })?;
             tighten_permissions(&path);
             Ok(SecretKey(key))
         }
@@ -79,7 +89,10 @@ fn create_key(dir: &Path, path: &Path) -> Result<SecretKey, DataDirError> {
     rand::rngs::OsRng.fill_bytes(&mut key);
     // Written to a temporary name and renamed, so a crash never leaves a short key behind.
     let tmp = dir.join(format!("{KEY_FILE}.tmp"));
-    let not_writable = |source| DataDirError::NotWritable { path: dir.into(), source };
+    let not_writable = |source| DataDirError::NotWritable {
+        path: dir.into(),
+        source,
+    };
     let mut file = fs::OpenOptions::new()
         .write(true)
         .create(true)
@@ -87,7 +100,9 @@ fn create_key(dir: &Path, path: &Path) -> Result<SecretKey, DataDirError> {
         .mode(0o600)
         .open(&tmp)
         .map_err(not_writable)?;
-    file.write_all(&key).and_then(|_| file.sync_all()).map_err(not_writable)?;
+    file.write_all(&key)
+        .and_then(|_| file.sync_all())
+        .map_err(not_writable)?;
     fs::rename(&tmp, path).map_err(not_writable)?;
     Ok(SecretKey(key))
 }
@@ -111,7 +126,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("nested/data");
         let first = prepare(&data).unwrap();
-        let mode = fs::metadata(data.join(KEY_FILE)).unwrap().permissions().mode();
+        let mode = fs::metadata(data.join(KEY_FILE))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
         let second = prepare(&data).unwrap();
         assert_eq!(first.0, second.0);

@@ -3,6 +3,7 @@
 //! Data flows one way: the feed system posts events to the API, which stores each event with
 //! one pending delivery per subscribed hook in one transaction; a background worker claims due
 //! deliveries and hands each to the sender for its hook's kind, logging every attempt.
+pub mod admin_cli;
 pub mod app;
 pub mod backup;
 pub mod cli;

@@ -13,8 +13,7 @@ pub struct FeedRow {
     pub created_at: i64,
 }
 
-const FEED_SELECT: &str =
-    "SELECT f.id, f.identifier, f.name, f.owner_id, u.username, f.created_at FROM feeds f JOIN users u ON u.id = f.owner_id";
+const FEED_SELECT: &str = "SELECT f.id, f.identifier, f.name, f.owner_id, u.username, f.created_at FROM feeds f JOIN users u ON u.id = f.owner_id";
 
 fn feed_row(r: &Row<'_>) -> rusqlite::Result<FeedRow> {
     Ok(FeedRow {
@@ -28,7 +27,13 @@ fn feed_row(r: &Row<'_>) -> rusqlite::Result<FeedRow> {
 }
 
 /// Inserts a feed; `None` if the identifier is taken.
-pub fn insert_feed(c: &Connection, identifier: &str, name: &str, owner_id: i64, now: i64) -> Result<Option<i64>, DbError> {
+pub fn insert_feed(
+    c: &Connection,
+    identifier: &str,
+    name: &str,
+    owner_id: i64,
+    now: i64,
+) -> Result<Option<i64>, DbError> {
     let n = c.execute(
         "INSERT INTO feeds (identifier, name, owner_id, created_at) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (identifier) DO NOTHING",
@@ -38,11 +43,19 @@ pub fn insert_feed(c: &Connection, identifier: &str, name: &str, owner_id: i64, 
 }
 
 pub fn find_feed(c: &Connection, identifier: &str) -> Result<Option<FeedRow>, DbError> {
-    Ok(c.query_row(&format!("{FEED_SELECT} WHERE f.identifier = ?1"), [identifier], feed_row).optional()?)
+    Ok(c.query_row(
+        &format!("{FEED_SELECT} WHERE f.identifier = ?1"),
+        [identifier],
+        feed_row,
+    )
+    .optional()?)
 }
 
 pub fn find_feed_by_id(c: &Connection, id: i64) -> Result<Option<FeedRow>, DbError> {
-    Ok(c.query_row(&format!("{FEED_SELECT} WHERE f.id = ?1"), [id], feed_row).optional()?)
+    Ok(
+        c.query_row(&format!("{FEED_SELECT} WHERE f.id = ?1"), [id], feed_row)
+            .optional()?,
+    )
 }
 
 pub fn is_co_owner(c: &Connection, feed_id: i64, user_id: i64) -> Result<bool, DbError> {
@@ -61,7 +74,9 @@ pub fn list_feeds_for(c: &Connection, user_id: i64, all: bool) -> Result<Vec<Fee
          ORDER BY f.identifier"
     );
     let mut st = c.prepare(&sql)?;
-    let rows = st.query_map(params![user_id, all], feed_row)?.collect::<Result<_, _>>()?;
+    let rows = st
+        .query_map(params![user_id, all], feed_row)?
+        .collect::<Result<_, _>>()?;
     Ok(rows)
 }
 
@@ -70,7 +85,9 @@ pub fn co_owners(c: &Connection, feed_id: i64) -> Result<Vec<String>, DbError> {
         "SELECT u.username FROM feed_co_owners o JOIN users u ON u.id = o.user_id
          WHERE o.feed_id = ?1 ORDER BY u.username",
     )?;
-    let rows = st.query_map([feed_id], |r| r.get(0))?.collect::<Result<_, _>>()?;
+    let rows = st
+        .query_map([feed_id], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
     Ok(rows)
 }
 
@@ -83,7 +100,10 @@ pub fn add_co_owner(c: &Connection, feed_id: i64, user_id: i64) -> Result<(), Db
 }
 
 pub fn remove_co_owner(c: &Connection, feed_id: i64, user_id: i64) -> Result<bool, DbError> {
-    Ok(c.execute("DELETE FROM feed_co_owners WHERE feed_id = ?1 AND user_id = ?2", [feed_id, user_id])? == 1)
+    Ok(c.execute(
+        "DELETE FROM feed_co_owners WHERE feed_id = ?1 AND user_id = ?2",
+        [feed_id, user_id],
+    )? == 1)
 }
 
 pub fn delete_feed(c: &Connection, feed_id: i64) -> Result<(), DbError> {

@@ -35,7 +35,10 @@ impl DbError {
         use rusqlite::ErrorCode::*;
         match self {
             DbError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => {
-                matches!(e.code, DatabaseBusy | DatabaseLocked | DiskFull | SystemIoFailure)
+                matches!(
+                    e.code,
+                    DatabaseBusy | DatabaseLocked | DiskFull | SystemIoFailure
+                )
             }
             DbError::Pool(_) => true,
             _ => false,
@@ -69,7 +72,10 @@ impl Db {
             .max_size(8)
             .connection_timeout(Duration::from_secs(10))
             .build(manager)
-            .map_err(|source| DbError::Open { path: path.display().to_string(), source })?;
+            .map_err(|source| DbError::Open {
+                path: path.display().to_string(),
+                source,
+            })?;
         let mut conn = pool.get()?;
         migrations::apply(&mut conn)?;
         Ok(Db { pool })
@@ -92,7 +98,10 @@ impl Db {
     }
 
     /// Runs `f` with a pooled connection in the calling thread; for the CLI and start-up.
-    pub fn run_blocking<T, E>(&self, f: impl FnOnce(&mut Connection) -> Result<T, E>) -> Result<T, E>
+    pub fn run_blocking<T, E>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T, E>,
+    ) -> Result<T, E>
     where
         E: From<DbError>,
     {

@@ -46,7 +46,10 @@ pub fn insert_user(
 }
 
 /// The user and their password hash, for sign-in.
-pub fn find_user_with_hash(c: &Connection, username: &str) -> Result<Option<(UserRow, String)>, DbError> {
+pub fn find_user_with_hash(
+    c: &Connection,
+    username: &str,
+) -> Result<Option<(UserRow, String)>, DbError> {
     Ok(c.query_row(
         &format!("SELECT {USER_COLUMNS}, password_hash FROM users WHERE username = ?1"),
         [username],
@@ -56,24 +59,42 @@ pub fn find_user_with_hash(c: &Connection, username: &str) -> Result<Option<(Use
 }
 
 pub fn find_user_by_name(c: &Connection, username: &str) -> Result<Option<UserRow>, DbError> {
-    Ok(c.query_row(&format!("SELECT {USER_COLUMNS} FROM users WHERE username = ?1"), [username], user_row)
-        .optional()?)
+    Ok(c.query_row(
+        &format!("SELECT {USER_COLUMNS} FROM users WHERE username = ?1"),
+        [username],
+        user_row,
+    )
+    .optional()?)
 }
 
 pub fn password_hash_of(c: &Connection, user_id: i64) -> Result<Option<String>, DbError> {
-    Ok(c.query_row("SELECT password_hash FROM users WHERE id = ?1", [user_id], |r| r.get(0)).optional()?)
+    Ok(c.query_row(
+        "SELECT password_hash FROM users WHERE id = ?1",
+        [user_id],
+        |r| r.get(0),
+    )
+    .optional()?)
 }
 
 pub fn list_users(c: &Connection) -> Result<Vec<UserRow>, DbError> {
-    let mut st = c.prepare(&format!("SELECT {USER_COLUMNS} FROM users ORDER BY username"))?;
+    let mut st = c.prepare(&format!(
+        "SELECT {USER_COLUMNS} FROM users ORDER BY username"
+    ))?;
     let rows = st.query_map([], user_row)?.collect::<Result<_, _>>()?;
     Ok(rows)
 }
 
 /// Sets the password and ends every session of the user, in one transaction.
-pub fn set_password(c: &mut Connection, user_id: i64, password_hash: &str) -> Result<bool, DbError> {
+pub fn set_password(
+    c: &mut Connection,
+    user_id: i64,
+    password_hash: &str,
+) -> Result<bool, DbError> {
     let tx = c.transaction()?;
-    let n = tx.execute("UPDATE users SET password_hash = ?2 WHERE id = ?1", params![user_id, password_hash])?;
+    let n = tx.execute(
+        "UPDATE users SET password_hash = ?2 WHERE id = ?1",
+        params![user_id, password_hash],
+    )?;
     tx.execute("DELETE FROM sessions WHERE user_id = ?1", [user_id])?;
     tx.commit()?;
     Ok(n == 1)
@@ -81,7 +102,11 @@ pub fn set_password(c: &mut Connection, user_id: i64, password_hash: &str) -> Re
 
 /// Deletes a user who owns no feed; `Ok(false)` if they still own one.
 pub fn delete_user(c: &Connection, user_id: i64) -> Result<bool, DbError> {
-    let owns: i64 = c.query_row("SELECT count(*) FROM feeds WHERE owner_id = ?1", [user_id], |r| r.get(0))?;
+    let owns: i64 = c.query_row(
+        "SELECT count(*) FROM feeds WHERE owner_id = ?1",
+        [user_id],
+        |r| r.get(0),
+    )?;
     if owns > 0 {
         return Ok(false);
     }
@@ -89,7 +114,12 @@ pub fn delete_user(c: &Connection, user_id: i64) -> Result<bool, DbError> {
     Ok(true)
 }
 
-pub fn create_session(c: &Connection, id_hash: &[u8], user_id: i64, now: i64) -> Result<(), DbError> {
+pub fn create_session(
+    c: &Connection,
+    id_hash: &[u8],
+    user_id: i64,
+    now: i64,
+) -> Result<(), DbError> {
     c.execute(
         "INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at) VALUES (?1, ?2, ?3, ?3)",
         params![id_hash, user_id, now],
@@ -115,9 +145,14 @@ pub fn session_user(
             |r| Ok((user_row(r)?, r.get::<_, i64>(5)?)),
         )
         .optional()?;
-    let Some((user, last_seen)) = found else { return Ok(None) };
+    let Some((user, last_seen)) = found else {
+        return Ok(None);
+    };
     if now - last_seen > 60_000 {
-        c.execute("UPDATE sessions SET last_seen_at = ?2 WHERE id_hash = ?1", params![id_hash, now])?;
+        c.execute(
+            "UPDATE sessions SET last_seen_at = ?2 WHERE id_hash = ?1",
+            params![id_hash, now],
+        )?;
     }
     Ok(Some(user))
 }
@@ -127,7 +162,11 @@ pub fn delete_session(c: &Connection, id_hash: &[u8]) -> Result<(), DbError> {
     Ok(())
 }
 
-pub fn delete_expired_sessions(c: &Connection, idle_cutoff: i64, absolute_cutoff: i64) -> Result<usize, DbError> {
+pub fn delete_expired_sessions(
+    c: &Connection,
+    idle_cutoff: i64,
+    absolute_cutoff: i64,
+) -> Result<usize, DbError> {
     Ok(c.execute(
         "DELETE FROM sessions WHERE last_seen_at <= ?1 OR created_at <= ?2",
         params![idle_cutoff, absolute_cutoff],
@@ -135,7 +174,12 @@ pub fn delete_expired_sessions(c: &Connection, idle_cutoff: i64, absolute_cutoff
 }
 
 pub fn get_setting(c: &Connection, name: &str) -> Result<Option<String>, DbError> {
-    Ok(c.query_row("SELECT value FROM settings WHERE name = ?1", [name], |r| r.get(0)).optional()?)
+    Ok(
+        c.query_row("SELECT value FROM settings WHERE name = ?1", [name], |r| {
+            r.get(0)
+        })
+        .optional()?,
+    )
 }
 
 pub fn put_setting(c: &Connection, name: &str, value: &str) -> Result<(), DbError> {

@@ -102,11 +102,19 @@ pub struct Attempt {
 
 impl Attempt {
     /// An attempt that never left: bad settings, a blocked address.
-    pub fn not_sent(request: RequestLog, kind: ErrorKind, message: impl Into<String>, class: AttemptClass) -> Self {
+    pub fn not_sent(
+        request: RequestLog,
+        kind: ErrorKind,
+        message: impl Into<String>,
+        class: AttemptClass,
+    ) -> Self {
         Attempt {
             request,
             response: None,
-            error: Some(AttemptError { kind, message: message.into() }),
+            error: Some(AttemptError {
+                kind,
+                message: message.into(),
+            }),
             class,
             retry_after: None,
             duration: Duration::ZERO,

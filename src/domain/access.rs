@@ -29,7 +29,11 @@ impl FeedAccess {
 #[derive(Debug, Clone)]
 pub enum Caller {
     User(UserRow),
-    FeedKey { feed_id: i64, key_id: i64, name: String },
+    FeedKey {
+        feed_id: i64,
+        key_id: i64,
+        name: String,
+    },
 }
 
 impl Caller {

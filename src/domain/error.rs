@@ -14,7 +14,10 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        FieldError { field: field.into(), message: message.into() }
+        FieldError {
+            field: field.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -55,7 +58,11 @@ impl DomainError {
 
 impl From<DbError> for DomainError {
     fn from(e: DbError) -> Self {
-        if e.is_transient() { DomainError::Unavailable(e) } else { DomainError::Unexpected(e.into()) }
+        if e.is_transient() {
+            DomainError::Unavailable(e)
+        } else {
+            DomainError::Unexpected(e.into())
+        }
     }
 }
 

@@ -4,29 +4,47 @@ use super::names::{FeedIdentifier, Username, label};
 use super::secret_token::{self, FEED_KEY_PREFIX, PERSONAL_TOKEN_PREFIX};
 use super::time::now_ms;
 use super::{DomainError, FieldError};
+use crate::db::Db;
 use crate::db::credentials::{self, CredentialRow};
 use crate::db::feeds::{self, FeedRow};
 use crate::db::users::{self, UserRow};
-use crate::db::Db;
 
-pub async fn create_feed(db: &Db, owner: &UserRow, identifier: &str, name: &str) -> Result<FeedRow, DomainError> {
+pub async fn create_feed(
+    db: &Db,
+    owner: &UserRow,
+    identifier: &str,
+    name: &str,
+) -> Result<FeedRow, DomainError> {
     let mut errors: Vec<FieldError> = Vec::new();
-    let ident = FeedIdentifier::parse("identifier", identifier).map_err(|e| errors.push(e)).ok();
-    let name = if name.trim().is_empty() { Ok(identifier.trim().to_owned()) } else { label("name", name, 200) };
+    let ident = FeedIdentifier::parse("identifier", identifier)
+        .map_err(|e| errors.push(e))
+        .ok();
+    let name = if name.trim().is_empty() {
+        Ok(identifier.trim().to_owned())
+    } else {
+        label("name", name, 200)
+    };
     let name = name.map_err(|e| errors.push(e)).ok();
-    let (Some(ident), Some(name)) = (ident, name) else { return Err(DomainError::Invalid(errors)) };
+    let (Some(ident), Some(name)) = (ident, name) else {
+        return Err(DomainError::Invalid(errors));
+    };
     let owner_id = owner.id;
     db.run(move |c| {
         let now = now_ms();
-        let id = feeds::insert_feed(c, ident.as_str(), &name, owner_id, now)?
-            .ok_or_else(|| DomainError::Conflict(format!("the feed identifier {ident} is taken")))?;
+        let id = feeds::insert_feed(c, ident.as_str(), &name, owner_id, now)?.ok_or_else(|| {
+            DomainError::Conflict(format!("the feed identifier {ident} is taken"))
+        })?;
         feeds::find_feed_by_id(c, id)?.ok_or(DomainError::NotFound)
     })
     .await
 }
 
 /// Opens a feed for a user, or `NotFound` if they may not see it (or it does not exist).
-pub async fn open_feed(db: &Db, user: &UserRow, identifier: &str) -> Result<FeedAccess, DomainError> {
+pub async fn open_feed(
+    db: &Db,
+    user: &UserRow,
+    identifier: &str,
+) -> Result<FeedAccess, DomainError> {
     let ident = identifier.to_owned();
     let (user_id, is_admin) = (user.id, user.is_admin);
     db.run(move |c| {
@@ -46,14 +64,21 @@ pub async fn open_feed(db: &Db, user: &UserRow, identifier: &str) -> Result<Feed
 }
 
 /// Opens a feed for any caller: a feed key opens only its own feed.
-pub async fn open_feed_as(db: &Db, caller: &Caller, identifier: &str) -> Result<FeedAccess, DomainError> {
+pub async fn open_feed_as(
+    db: &Db,
+    caller: &Caller,
+    identifier: &str,
+) -> Result<FeedAccess, DomainError> {
     match caller {
         Caller::User(u) => open_feed(db, u, identifier).await,
         Caller::FeedKey { feed_id, .. } => {
             let id = *feed_id;
             let feed = db.run(move |c| feeds::find_feed_by_id(c, id)).await?;
             match feed {
-                Some(feed) if feed.identifier == identifier => Ok(FeedAccess { feed, role: Role::CoOwner }),
+                Some(feed) if feed.identifier == identifier => Ok(FeedAccess {
+                    feed,
+                    role: Role::CoOwner,
+                }),
                 _ => Err(DomainError::NotFound),
             }
         }
@@ -74,7 +99,9 @@ fn require_admin(access: &FeedAccess) -> Result<(), DomainError> {
     if access.may_administer() {
         Ok(())
     } else {
-        Err(DomainError::Forbidden("only the feed's owner or an administrator may do this"))
+        Err(DomainError::Forbidden(
+            "only the feed's owner or an administrator may do this",
+        ))
     }
 }
 
@@ -92,30 +119,47 @@ pub async fn add_co_owner(db: &Db, access: &FeedAccess, username: &str) -> Resul
         let user = users::find_user_by_name(c, name.as_str())?
             .ok_or_else(|| DomainError::invalid("username", format!("there is no user {name}")))?;
         if user.id == owner_id {
-            return Err(DomainError::invalid("username", format!("{name} owns this feed already")));
+            return Err(DomainError::invalid(
+                "username",
+                format!("{name} owns this feed already"),
+            ));
         }
         Ok(feeds::add_co_owner(c, feed_id, user.id)?)
     })
     .await
 }
 
-pub async fn remove_co_owner(db: &Db, access: &FeedAccess, username: &str) -> Result<(), DomainError> {
+pub async fn remove_co_owner(
+    db: &Db,
+    access: &FeedAccess,
+    username: &str,
+) -> Result<(), DomainError> {
     require_admin(access)?;
     let name = username.trim().to_ascii_lowercase();
     let feed_id = access.feed.id;
     db.run(move |c| {
         let user = users::find_user_by_name(c, &name)?.ok_or(DomainError::NotFound)?;
-        if feeds::remove_co_owner(c, feed_id, user.id)? { Ok(()) } else { Err(DomainError::NotFound) }
+        if feeds::remove_co_owner(c, feed_id, user.id)? {
+            Ok(())
+        } else {
+            Err(DomainError::NotFound)
+        }
     })
     .await
 }
 
 /// Creates a feed key; the key is returned this once.
-pub async fn create_key(db: &Db, access: &FeedAccess, name: &str) -> Result<(i64, String), DomainError> {
+pub async fn create_key(
+    db: &Db,
+    access: &FeedAccess,
+    name: &str,
+) -> Result<(i64, String), DomainError> {
     let name = label("name", name, 100).map_err(|e| DomainError::Invalid(vec![e]))?;
     let (key, hash) = secret_token::generate(FEED_KEY_PREFIX);
     let feed_id = access.feed.id;
-    let id = db.run(move |c| credentials::insert_feed_key(c, feed_id, &name, &hash, now_ms())).await?;
+    let id = db
+        .run(move |c| credentials::insert_feed_key(c, feed_id, &name, &hash, now_ms()))
+        .await?;
     Ok((id, key))
 }
 
@@ -126,21 +170,34 @@ pub async fn list_keys(db: &Db, access: &FeedAccess) -> Result<Vec<CredentialRow
 
 pub async fn revoke_key(db: &Db, access: &FeedAccess, key_id: i64) -> Result<(), DomainError> {
     let feed_id = access.feed.id;
-    let gone = db.run(move |c| credentials::delete_feed_key(c, feed_id, key_id)).await?;
-    if gone { Ok(()) } else { Err(DomainError::NotFound) }
+    let gone = db
+        .run(move |c| credentials::delete_feed_key(c, feed_id, key_id))
+        .await?;
+    if gone {
+        Ok(())
+    } else {
+        Err(DomainError::NotFound)
+    }
 }
 
 /// Resolves an API bearer secret to its caller, or None when it is unknown or revoked.
 pub async fn authenticate_bearer(db: &Db, token: &str) -> Result<Option<Caller>, DomainError> {
     let hash = secret_token::hash(token);
     if token.starts_with(PERSONAL_TOKEN_PREFIX) {
-        let user = db.run(move |c| credentials::api_token_user(c, &hash, now_ms())).await?;
+        let user = db
+            .run(move |c| credentials::api_token_user(c, &hash, now_ms()))
+            .await?;
         Ok(user.map(Caller::User))
     } else if token.starts_with(FEED_KEY_PREFIX) {
-        let key = db.run(move |c| credentials::feed_key_owner(c, &hash, now_ms())).await?;
-        Ok(key.map(|k| Caller::FeedKey { feed_id: k.feed_id, key_id: k.key_id, name: k.key_name }))
+        let key = db
+            .run(move |c| credentials::feed_key_owner(c, &hash, now_ms()))
+            .await?;
+        Ok(key.map(|k| Caller::FeedKey {
+            feed_id: k.feed_id,
+            key_id: k.key_id,
+            name: k.key_name,
+        }))
     } else {
         Ok(None)
     }
 }
-

@@ -54,8 +54,13 @@ fn check_name(field: &str, s: &str, what: &str) -> Result<String, FieldError> {
     if !s.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit()) {
         return err(format!("{what} starts with a lower-case letter or a digit"));
     }
-    if let Some(c) = s.chars().find(|c| !matches!(c, 'a'..='z' | '0'..='9' | '-' | '.' | '_')) {
-        return err(format!("{what} may hold only a-z, 0-9, '-', '.' and '_', not {c:?}"));
+    if let Some(c) = s
+        .chars()
+        .find(|c| !matches!(c, 'a'..='z' | '0'..='9' | '-' | '.' | '_'))
+    {
+        return err(format!(
+            "{what} may hold only a-z, 0-9, '-', '.' and '_', not {c:?}"
+        ));
     }
     Ok(s.to_owned())
 }
@@ -67,10 +72,16 @@ pub fn label(field: &str, s: &str, max: usize) -> Result<String, FieldError> {
         return Err(FieldError::new(field, "is required"));
     }
     if s.chars().count() > max {
-        return Err(FieldError::new(field, format!("has at most {max} characters")));
+        return Err(FieldError::new(
+            field,
+            format!("has at most {max} characters"),
+        ));
     }
     if s.chars().any(char::is_control) {
-        return Err(FieldError::new(field, "must not contain control characters"));
+        return Err(FieldError::new(
+            field,
+            "must not contain control characters",
+        ));
     }
     Ok(s.to_owned())
 }

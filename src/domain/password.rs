@@ -20,10 +20,16 @@ fn argon2() -> Argon2<'static> {
 pub fn check_policy(field: &str, password: &SecretString) -> Result<(), FieldError> {
     let n = password.expose_secret().chars().count();
     if n < MIN_LENGTH {
-        return Err(FieldError::new(field, format!("must have at least {MIN_LENGTH} characters")));
+        return Err(FieldError::new(
+            field,
+            format!("must have at least {MIN_LENGTH} characters"),
+        ));
     }
     if n > MAX_LENGTH {
-        return Err(FieldError::new(field, format!("must have at most {MAX_LENGTH} characters")));
+        return Err(FieldError::new(
+            field,
+            format!("must have at most {MAX_LENGTH} characters"),
+        ));
     }
     Ok(())
 }
@@ -46,7 +52,11 @@ pub fn verify(stored: Option<&str>, password: &SecretString) -> bool {
         None => (dummy.as_str(), false),
     };
     let ok = PasswordHash::new(phc)
-        .map(|parsed| argon2().verify_password(password.expose_secret().as_bytes(), &parsed).is_ok())
+        .map(|parsed| {
+            argon2()
+                .verify_password(password.expose_secret().as_bytes(), &parsed)
+                .is_ok()
+        })
         .unwrap_or(false);
     ok && known
 }
@@ -62,7 +72,10 @@ mod tests {
         assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{h}");
         assert!(!h.contains("correct horse"));
         assert!(verify(Some(&h), &pw));
-        assert!(!verify(Some(&h), &SecretString::from("wrong horse battery")));
+        assert!(!verify(
+            Some(&h),
+            &SecretString::from("wrong horse battery")
+        ));
         assert!(!verify(None, &pw));
     }
 

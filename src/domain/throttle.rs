@@ -59,12 +59,22 @@ impl LoginThrottle {
         let now = Instant::now();
         let mut map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         if map.len() >= MAX_KEYS {
-            map.retain(|_, e| now.duration_since(e.first) < WINDOW || e.locked_until.is_some_and(|u| u > now));
+            map.retain(|_, e| {
+                now.duration_since(e.first) < WINDOW || e.locked_until.is_some_and(|u| u > now)
+            });
         }
         for key in keys {
-            let e = map.entry(key.clone()).or_insert(Entry { failures: 0, first: now, locked_until: None });
+            let e = map.entry(key.clone()).or_insert(Entry {
+                failures: 0,
+                first: now,
+                locked_until: None,
+            });
             if now.duration_since(e.first) >= WINDOW && e.locked_until.is_none_or(|u| u <= now) {
-                *e = Entry { failures: 0, first: now, locked_until: None };
+                *e = Entry {
+                    failures: 0,
+                    first: now,
+                    locked_until: None,
+                };
             }
             e.failures += 1;
             if e.failures >= LOCK_AT {
@@ -76,7 +86,10 @@ impl LoginThrottle {
     /// A successful login clears the account's record (not the address's: one success must not
     /// reset a guessing run across many accounts from one address).
     pub fn record_success(&self, account_key: &str) {
-        self.entries.lock().unwrap_or_else(|p| p.into_inner()).remove(account_key);
+        self.entries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(account_key);
     }
 }
 
@@ -98,6 +111,9 @@ mod tests {
         }
         assert!(matches!(t.check(&keys), Verdict::Locked(_)));
         // Another key is unaffected.
-        assert_eq!(t.check(&["user:b".to_string()]), Verdict::Proceed(Duration::ZERO));
+        assert_eq!(
+            t.check(&["user:b".to_string()]),
+            Verdict::Proceed(Duration::ZERO)
+        );
     }
 }

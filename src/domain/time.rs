@@ -18,7 +18,9 @@ pub fn rfc3339(ms: i64) -> String {
 
 /// Parses an RFC 3339 time into Unix milliseconds.
 pub fn parse_rfc3339(s: &str) -> Option<i64> {
-    OffsetDateTime::parse(s, &Rfc3339).ok().map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
+    OffsetDateTime::parse(s, &Rfc3339)
+        .ok()
+        .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
 }
 
 #[cfg(test)]
@@ -30,6 +32,9 @@ mod tests {
         let ms = 1_796_000_000_123;
         assert_eq!(parse_rfc3339(&rfc3339(ms)), Some(ms));
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(parse_rfc3339("2014-09-08T13:06:25.8446143Z"), Some(1_410_181_585_844));
+        assert_eq!(
+            parse_rfc3339("2014-09-08T13:06:25.8446143Z"),
+            Some(1_410_181_585_844)
+        );
     }
 }

@@ -37,12 +37,19 @@ pub async fn log_request(
     let start = Instant::now();
     let method = req.method().clone();
     let path = req.path().to_owned();
-    let peer = req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
+    let peer = req
+        .peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_default();
     let res = next.call(req).await;
     let ms = start.elapsed().as_secs_f64() * 1000.0;
     match &res {
-        Ok(r) => tracing::info!(%method, %path, status = r.status().as_u16(), ms = format_args!("{ms:.1}"), %peer, "request"),
-        Err(e) => tracing::warn!(%method, %path, error = %e, ms = format_args!("{ms:.1}"), %peer, "request failed"),
+        Ok(r) => {
+            tracing::info!(%method, %path, status = r.status().as_u16(), ms = format_args!("{ms:.1}"), %peer, "request")
+        }
+        Err(e) => {
+            tracing::warn!(%method, %path, error = %e, ms = format_args!("{ms:.1}"), %peer, "request failed")
+        }
     }
     res
 }

@@ -33,8 +33,14 @@ fn run_to_end(args: &[&str], data_dir: &std::path::Path) -> (i32, String) {
 
 fn assert_one_clear_line(stderr: &str, needle: &str) {
     let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
-    assert!(!stderr.contains("panicked"), "panic instead of a message: {stderr}");
-    assert!(lines.iter().any(|l| l.contains(needle)), "no line naming {needle:?}: {stderr}");
+    assert!(
+        !stderr.contains("panicked"),
+        "panic instead of a message: {stderr}"
+    );
+    assert!(
+        lines.iter().any(|l| l.contains(needle)),
+        "no line naming {needle:?}: {stderr}"
+    );
 }
 
 #[test]
@@ -79,53 +85,119 @@ fn help_documents_every_setting() {
     let out = Command::new(BIN).arg("--help").output().unwrap();
     let help = String::from_utf8(out.stdout).unwrap();
     for flag in [
-        "--listen", "--data-dir", "--base-url", "--allow-hosts", "--retry-schedule",
-        "--delivery-timeout", "--retention-days",
+        "--listen",
+        "--data-dir",
+        "--base-url",
+        "--allow-hosts",
+        "--retry-schedule",
+        "--delivery-timeout",
+        "--retention-days",
     ] {
         assert!(help.contains(flag), "{flag} missing from --help");
-        let env = format!("FEEDHOOKS_{}", flag.trim_start_matches("--").replace('-', "_").to_uppercase());
+        let env = format!(
+            "FEEDHOOKS_{}",
+            flag.trim_start_matches("--")
+                .replace('-', "_")
+                .to_uppercase()
+        );
         assert!(help.contains(&env), "{env} missing from --help");
     }
 }
 
+/// A server process with its log collected line by line.
+pub struct Server {
+    pub child: std::process::Child,
+    pub url: String,
+    pub log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl Server {
+    pub fn log_text(&self) -> String {
+        self.log.lock().unwrap().join("\n")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// Starts the binary on a free port and returns it once it logs that it listens.
-pub fn start_server(data_dir: &std::path::Path, extra: &[&str]) -> (std::process::Child, String) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+pub fn start_server(data_dir: &std::path::Path, extra: &[&str]) -> Server {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let listen = format!("127.0.0.1:{port}");
     let mut child = Command::new(BIN)
         .args(["serve", "--listen", &listen])
         .args(extra)
         .env("FEEDHOOKS_DATA_DIR", data_dir)
-        .env("RUST_LOG", "info")
-        .env("NO_COLOR", "1")
+        .env("RUST_LOG", "debug")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let stderr = child.stderr.take().unwrap();
+    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let (tx, rx) = std::sync::mpsc::channel();
+    let sink = log.clone();
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
+            if line.contains("feedhooks is listening") {
+                let _ = tx.send(());
             }
+            sink.lock().unwrap().push(line);
         }
     });
-    loop {
-        let line = rx.recv_timeout(Duration::from_secs(30)).expect("server logs that it listens");
-        if line.contains("feedhooks is listening") {
-            std::thread::spawn(move || while rx.recv().is_ok() {});
-            return (child, format!("http://{listen}"));
-        }
+    rx.recv_timeout(Duration::from_secs(30))
+        .expect("server logs that it listens");
+    Server {
+        child,
+        url: format!("http://{listen}"),
+        log,
     }
+}
+
+/// Runs a subcommand with `stdin` as standard input; returns (exit code, stdout, stderr).
+pub fn run_command(
+    data_dir: &std::path::Path,
+    args: &[&str],
+    stdin: &str,
+) -> (i32, String, String) {
+    use std::io::Write;
+    let mut child = Command::new(BIN)
+        .args(args)
+        .env("FEEDHOOKS_DATA_DIR", data_dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
 }
 
 #[test]
 fn sigterm_stops_the_server_with_exit_code_zero() {
     let dir = tempfile::tempdir().unwrap();
-    let (mut child, url) = start_server(dir.path(), &[]);
-    let body = reqwest::blocking::get(format!("{url}/healthz")).unwrap();
+    let mut server = start_server(dir.path(), &[]);
+    let body = reqwest::blocking::get(format!("{}/healthz", server.url)).unwrap();
+    let child = &mut server.child;
     assert_eq!(body.status(), 200);
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -133,8 +205,86 @@ fn sigterm_stops_the_server_with_exit_code_zero() {
         if let Some(s) = child.try_wait().unwrap() {
             break s;
         }
-        assert!(Instant::now() < deadline, "server did not stop after SIGTERM");
+        assert!(
+            Instant::now() < deadline,
+            "server did not stop after SIGTERM"
+        );
         std::thread::sleep(Duration::from_millis(20));
     };
     assert_eq!(status.code(), Some(0));
+}
+
+#[test]
+fn the_binary_alone_in_an_empty_directory_serves_the_ui() {
+    let dir = tempfile::tempdir().unwrap();
+    let lone = dir.path().join("feedhooks");
+    std::fs::copy(BIN, &lone).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new(&lone)
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .current_dir(dir.path())
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let url = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let login = loop {
+        if let Ok(r) = reqwest::blocking::get(format!("{url}/login")) {
+            break r;
+        }
+        assert!(Instant::now() < deadline, "server did not come up");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(login.status(), 200);
+    assert!(
+        login
+            .text()
+            .unwrap()
+            .contains("<form method=\"post\" action=\"/login\">")
+    );
+    let css = reqwest::blocking::get(format!("{url}/static/style.css")).unwrap();
+    assert_eq!(css.status(), 200);
+    assert!(css.text().unwrap().contains("--accent"));
+    assert!(
+        dir.path().join("feedhooks-data/feedhooks.db").exists(),
+        "default data dir under the working directory"
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+#[test]
+fn the_binary_links_only_the_c_runtime() {
+    let out = Command::new("ldd")
+        .arg(BIN)
+        .output()
+        .expect("ldd is installed");
+    let text = String::from_utf8_lossy(&out.stdout);
+    for line in text.lines() {
+        let lib = line.split_whitespace().next().unwrap_or("");
+        let allowed = [
+            "linux-vdso",
+            "libc.so",
+            "libm.so",
+            "libgcc_s",
+            "ld-linux",
+            "libpthread",
+            "libdl.so",
+            "librt.so",
+        ];
+        assert!(
+            allowed.iter().any(|a| lib.contains(a)) || lib.starts_with('/'),
+            "unexpected library: {line}"
+        );
+        assert!(
+            !line.contains("ssl") && !line.contains("crypto") && !line.contains("sqlite"),
+            "{line}"
+        );
+    }
 }

@@ -16,7 +16,10 @@ async fn readyz_reports_the_migrated_database() {
     assert_eq!(res.status(), 200);
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["status"], "ready");
-    assert_eq!(body["schema_version"], feedhooks::db::schema_version_expected());
+    assert_eq!(
+        body["schema_version"],
+        feedhooks::db::schema_version_expected()
+    );
 }
 
 #[tokio::test]
@@ -26,7 +29,10 @@ async fn every_response_carries_the_security_headers() {
         let res = app.get(path).await;
         let h = res.headers();
         let csp = h["content-security-policy"].to_str().unwrap();
-        assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"), "{path}: {csp}");
+        assert!(
+            csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
+            "{path}: {csp}"
+        );
         assert!(csp.contains("frame-ancestors 'none'"), "{path}");
         assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
         assert!(h.contains_key("referrer-policy"), "{path}");
@@ -39,7 +45,12 @@ async fn the_stylesheet_is_served_from_the_binary() {
     let app = spawn_app().await;
     let res = app.get("/static/style.css").await;
     assert_eq!(res.status(), 200);
-    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/css"));
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/css")
+    );
 }
 
 #[tokio::test]
@@ -49,7 +60,13 @@ async fn a_second_start_on_the_same_data_dir_keeps_the_key_and_database() {
     let key_before = std::fs::read(data.join("secret.key")).unwrap();
     app.state
         .db
-        .run(|c| c.execute("INSERT INTO settings (name, value) VALUES ('probe', 'kept')", []).map_err(feedhooks::db::DbError::from))
+        .run(|c| {
+            c.execute(
+                "INSERT INTO settings (name, value) VALUES ('probe', 'kept')",
+                [],
+            )
+            .map_err(feedhooks::db::DbError::from)
+        })
         .await
         .unwrap();
     let dir = app.shutdown().await;
@@ -60,7 +77,12 @@ async fn a_second_start_on_the_same_data_dir_keeps_the_key_and_database() {
     let value: String = again
         .state()
         .db
-        .run(|c| c.query_row("SELECT value FROM settings WHERE name = 'probe'", [], |r| r.get(0)).map_err(feedhooks::db::DbError::from))
+        .run(|c| {
+            c.query_row("SELECT value FROM settings WHERE name = 'probe'", [], |r| {
+                r.get(0)
+            })
+            .map_err(feedhooks::db::DbError::from)
+        })
         .await
         .unwrap();
     assert_eq!(value, "kept");

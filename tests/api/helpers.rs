@@ -29,7 +29,9 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let mut settings = Settings::new(listen, data_dir.path().join("data"));
     settings.allow_hosts = "loopback".parse().unwrap();
     adjust(&mut settings);
-    let app = Application::build(settings).await.expect("application starts");
+    let app = Application::build(settings)
+        .await
+        .expect("application starts");
     let port = app.port();
     let state = app.state();
     let stop = app.stop_token();
@@ -60,13 +62,209 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client.get(self.url(path)).send().await.expect("request sent")
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request sent")
     }
 
     /// Stops the server as SIGTERM would and waits for it to finish.
     pub async fn shutdown(self) -> TempDir {
         self.stop.cancel();
-        self.server.await.expect("server task").expect("server stopped cleanly");
+        self.server
+            .await
+            .expect("server task")
+            .expect("server stopped cleanly");
         self.data_dir
+    }
+}
+
+pub struct TestUser {
+    pub name: String,
+    pub password: String,
+}
+
+/// The value of the first hidden `csrf` field of a page.
+pub fn csrf_of(html: &str) -> String {
+    let at = html
+        .find("name=\"csrf\" value=\"")
+        .expect("page has a CSRF field")
+        + 19;
+    html[at..].split('"').next().unwrap().to_owned()
+}
+
+impl TestApp {
+    /// A user made through the domain layer (the same code the admin page and CLI call).
+    pub async fn create_user(&self, name: &str, admin: bool) -> TestUser {
+        let password = format!("{name}-secret-password");
+        feedhooks::domain::accounts::create_user(
+            &self.state.db,
+            feedhooks::domain::accounts::NewUser {
+                username: name.into(),
+                email: None,
+                password: password.clone().into(),
+                is_admin: admin,
+            },
+        )
+        .await
+        .expect("user created");
+        TestUser {
+            name: name.into(),
+            password,
+        }
+    }
+
+    /// A personal access token for the user.
+    pub async fn token_for(&self, user: &TestUser) -> String {
+        let u = self
+            .state
+            .db
+            .run({
+                let n = user.name.clone();
+                move |c| feedhooks::db::users::find_user_by_name(c, &n)
+            })
+            .await
+            .unwrap()
+            .unwrap();
+        feedhooks::domain::accounts::create_api_token(&self.state.db, u.id, "test")
+            .await
+            .unwrap()
+            .1
+    }
+
+    /// A browser session signed in through the login form.
+    pub async fn sign_in(&self, user: &TestUser) -> Browser {
+        let b = self.anonymous();
+        let res = b
+            .post_form(
+                "/login",
+                &[("username", &user.name), ("password", &user.password)],
+            )
+            .await;
+        assert_eq!(res.status(), 303, "sign-in of {} failed", user.name);
+        b
+    }
+
+    pub fn anonymous(&self) -> Browser {
+        let jar = Arc::new(reqwest::cookie::Jar::default());
+        let client = reqwest::Client::builder()
+            .cookie_provider(jar.clone())
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Browser {
+            client,
+            base: self.address.clone(),
+            jar,
+        }
+    }
+
+    /// Creates a feed owned by `owner` through the API.
+    pub async fn create_feed(&self, token: &str, identifier: &str) {
+        let res = self
+            .client
+            .post(self.url("/api/v1/feeds"))
+            .bearer_auth(token)
+            .json(&serde_json::json!({"identifier": identifier, "name": identifier}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+    }
+
+    pub async fn api(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<serde_json::Value>,
+    ) -> reqwest::Response {
+        let mut req = self.client.request(method, self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        req.send().await.expect("request sent")
+    }
+}
+
+/// A browser-like client: cookies kept, redirects not followed, forms sent with the CSRF token
+/// of the page they came from.
+pub struct Browser {
+    pub client: reqwest::Client,
+    pub base: String,
+    pub jar: Arc<reqwest::cookie::Jar>,
+}
+
+impl Browser {
+    /// The value of one of this browser's cookies.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        use reqwest::cookie::CookieStore;
+        let url: reqwest::Url = self.base.parse().unwrap();
+        let header = self.jar.cookies(&url)?;
+        header
+            .to_str()
+            .unwrap()
+            .split("; ")
+            .find_map(|kv| kv.strip_prefix(&format!("{name}=")).map(str::to_owned))
+    }
+
+    pub fn set_cookie(&self, name: &str, value: &str) {
+        let url: reqwest::Url = self.base.parse().unwrap();
+        self.jar
+            .add_cookie_str(&format!("{name}={value}; Path=/"), &url);
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{}", self.base, path))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn get_text(&self, path: &str) -> String {
+        let res = self.get(path).await;
+        assert_eq!(res.status(), 200, "GET {path}");
+        res.text().await.unwrap()
+    }
+
+    /// A CSRF token valid for this browser (taken from the login page, which anyone may see).
+    pub async fn csrf(&self) -> String {
+        let html = self.get("/login?next=/feeds").await.text().await.unwrap();
+        if html.contains("name=\"csrf\"") {
+            csrf_of(&html)
+        } else {
+            // Signed in: /login redirects; the account page has forms.
+            csrf_of(&self.get_text("/account").await)
+        }
+    }
+
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let token = self.csrf().await;
+        let mut all: Vec<(&str, &str)> = vec![("csrf", &token)];
+        all.extend_from_slice(fields);
+        self.client
+            .post(format!("{}{}", self.base, path))
+            .form(&all)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn post_form_without_csrf(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        self.client
+            .post(format!("{}{}", self.base, path))
+            .form(fields)
+            .send()
+            .await
+            .unwrap()
     }
 }

@@ -1,5 +1,8 @@
 //! One integration test binary (one link step), one module per capability.
 mod helpers;
 
+mod access;
 mod cli;
 mod foundation;
+mod secrets;
+mod security;

@@ -1,0 +1,155 @@
+//! Feeds, co-owners and feed keys.
+use actix_web::{HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::problem::Problem;
+use crate::app::AppState;
+use crate::db::feeds::FeedRow;
+use crate::domain::access::FeedAccess;
+use crate::domain::feeds;
+use crate::domain::time::rfc3339;
+use crate::web::auth::ApiUser;
+
+#[derive(Serialize)]
+pub struct FeedJson {
+    identifier: String,
+    name: String,
+    url: String,
+    owner: String,
+    co_owners: Vec<String>,
+    created_at: String,
+}
+
+fn feed_json(state: &AppState, f: FeedRow, co_owners: Vec<String>) -> FeedJson {
+    FeedJson {
+        url: state.url(&format!("/feeds/{}", f.identifier)),
+        identifier: f.identifier,
+        name: f.name,
+        owner: f.owner,
+        co_owners,
+        created_at: rfc3339(f.created_at),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CreateFeed {
+    #[serde(default)]
+    identifier: String,
+    #[serde(default)]
+    name: String,
+}
+
+pub async fn create(
+    state: web::Data<AppState>,
+    ApiUser(user): ApiUser,
+    body: web::Json<CreateFeed>,
+) -> Result<HttpResponse, Problem> {
+    let feed = feeds::create_feed(&state.db, &user, &body.identifier, &body.name).await?;
+    Ok(HttpResponse::Created().json(feed_json(&state, feed, vec![])))
+}
+
+pub async fn list(
+    state: web::Data<AppState>,
+    ApiUser(user): ApiUser,
+) -> Result<HttpResponse, Problem> {
+    let items: Vec<FeedJson> = feeds::list_feeds(&state.db, &user)
+        .await?
+        .into_iter()
+        .map(|f| feed_json(&state, f, vec![]))
+        .collect();
+    // Everyone sees few feeds; one page holds them all.
+    Ok(HttpResponse::Ok().json(json!({"items": items, "next_cursor": null})))
+}
+
+async fn open(
+    state: &AppState,
+    user: &crate::db::users::UserRow,
+    feed: &str,
+) -> Result<FeedAccess, Problem> {
+    Ok(feeds::open_feed(&state.db, user, feed).await?)
+}
+
+pub async fn get(
+    state: web::Data<AppState>,
+    ApiUser(user): ApiUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, Problem> {
+    let access = open(&state, &user, &path).await?;
+    let co = feeds::co_owners(&state.db, &access).await?;
+    Ok(HttpResponse::Ok().json(feed_json(&state, access.feed, co)))
+}
+
+pub async fn delete(
+    state: web::Data<AppState>,
+    ApiUser(user): ApiUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, Problem> {
+    let access = open(&state, &user, &path).await?;
+    feeds::delete_feed(&state.db, &access).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+pub async fn add_co_owner(
+    state: web::Data<AppState>,
+    ApiUser(user): ApiUser,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, Problem> {
+    let (feed, name) = path.into_inner();
+    let access = open(&state, &user, &feed).await?;
+    feeds::add_co_owner(&state.db, &access, &name).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+pub async fn remove_co_owner(
+    state: web::Data<AppState>,
+    ApiUser(user): ApiUser,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, Problem> {
+    let (feed, name) = path.into_inner();
+    let access = open(&state, &user, &feed).await?;
+    feeds::remove_co_owner(&state.db, &access, &name).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Deserialize)]
+pub struct CreateKey {
+    #[serde(default)]
+    name: String,
+}
+
+pub async fn create_key(
+    state: web::Data<AppState>,
+    ApiUser(user): ApiUser,
+    path: web::Path<String>,
+    body: web::Json<CreateKey>,
+) -> Result<HttpResponse, Problem> {
+    let access = open(&state, &user, &path).await?;
+    let (id, key) = feeds::create_key(&state.db, &access, &body.name).await?;
+    Ok(HttpResponse::Created().json(json!({"id": id, "name": body.name.trim(), "key": key})))
+}
+
+pub async fn list_keys(
+    state: web::Data<AppState>,
+    ApiUser(user): ApiUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, Problem> {
+    let access = open(&state, &user, &path).await?;
+    let items: Vec<_> = feeds::list_keys(&state.db, &access)
+        .await?
+        .into_iter()
+        .map(|k| json!({"id": k.id, "name": k.name, "created_at": rfc3339(k.created_at), "last_used_at": k.last_used_at.map(rfc3339)}))
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({"items": items, "next_cursor": null})))
+}
+
+pub async fn revoke_key(
+    state: web::Data<AppState>,
+    ApiUser(user): ApiUser,
+    path: web::Path<(String, i64)>,
+) -> Result<HttpResponse, Problem> {
+    let (feed, id) = path.into_inner();
+    let access = open(&state, &user, &feed).await?;
+    feeds::revoke_key(&state.db, &access, id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,247 @@
+//! Server-rendered pages. Handlers parse input, call the domain, and render a template or
+//! redirect with a flash message (post/redirect/get, so a reload never re-submits a form).
+use actix_web::cookie::Cookie;
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, ContentType};
+use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use askama::Template;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+use crate::db::users::UserRow;
+use crate::domain::DomainError;
+
+pub mod account;
+pub mod admin;
+pub mod feeds;
+pub mod session;
+
+const FLASH_COOKIE: &str = "fh_flash";
+
+/// What every page's layout needs: who is signed in, the CSRF token for its forms, and the
+/// message left by the previous form post.
+pub struct Chrome {
+    pub user: Option<UserRow>,
+    pub csrf: String,
+    pub flash: Option<Flash>,
+}
+
+#[derive(Clone)]
+pub struct Flash {
+    /// `ok` or `error`: a CSS class.
+    pub kind: &'static str,
+    pub text: String,
+}
+
+impl Chrome {
+    pub fn new(req: &HttpRequest, user: Option<UserRow>) -> Self {
+        let flash = req
+            .cookie(FLASH_COOKIE)
+            .and_then(|c| decode_flash(c.value()));
+        Chrome {
+            user,
+            csrf: crate::web::csrf::token(req),
+            flash,
+        }
+    }
+
+    pub fn username(&self) -> &str {
+        self.user
+            .as_ref()
+            .map(|u| u.username.as_str())
+            .unwrap_or("")
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.user.as_ref().is_some_and(|u| u.is_admin)
+    }
+}
+
+fn decode_flash(v: &str) -> Option<Flash> {
+    let bytes = URL_SAFE_NO_PAD.decode(v).ok()?;
+    let s = String::from_utf8(bytes).ok()?;
+    let (kind, text) = s.split_once(':')?;
+    let kind = match kind {
+        "ok" => "ok",
+        _ => "error",
+    };
+    Some(Flash {
+        kind,
+        text: text.chars().take(500).collect(),
+    })
+}
+
+/// Renders a page; a page that had a flash message clears its cookie.
+pub fn render(req: &HttpRequest, page: &impl Template) -> HttpResponse {
+    render_status(req, StatusCode::OK, page)
+}
+
+pub fn render_status(req: &HttpRequest, status: StatusCode, page: &impl Template) -> HttpResponse {
+    let mut res = HttpResponse::build(status);
+    res.content_type(ContentType::html());
+    // Pages hold per-user data and CSRF tokens: never cached.
+    res.insert_header((header::CACHE_CONTROL, "no-store"));
+    if req.cookie(FLASH_COOKIE).is_some() {
+        let mut c = Cookie::build(FLASH_COOKIE, "").path("/").finish();
+        c.make_removal();
+        res.cookie(c);
+    }
+    match page.render() {
+        Ok(html) => res.body(html),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed to render");
+            HttpResponse::InternalServerError().body("the page could not be rendered")
+        }
+    }
+}
+
+/// 303 to `location`, with a message for the next page.
+pub fn redirect(location: &str, kind: &'static str, text: impl AsRef<str>) -> HttpResponse {
+    let value = URL_SAFE_NO_PAD.encode(format!("{kind}:{}", text.as_ref()));
+    let cookie = Cookie::build(FLASH_COOKIE, value)
+        .path("/")
+        .http_only(true)
+        .finish();
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .cookie(cookie)
+        .finish()
+}
+
+pub fn redirect_plain(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .finish()
+}
+
+/// Why a page cannot be shown; rendered as a small error page (or a redirect to sign in).
+#[derive(Debug, thiserror::Error)]
+pub enum PageError {
+    #[error("page not found")]
+    NotFound,
+    #[error("sign in required")]
+    SignInRequired { next: String },
+    #[error("the form's security token is missing or wrong")]
+    CsrfRejected,
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Forbidden(&'static str),
+    #[error("the server is busy")]
+    Unavailable,
+    #[error("unexpected error")]
+    Internal,
+}
+
+impl From<DomainError> for PageError {
+    fn from(e: DomainError) -> Self {
+        match e {
+            DomainError::NotFound => PageError::NotFound,
+            DomainError::Forbidden(m) => PageError::Forbidden(m),
+            DomainError::Conflict(m) => PageError::BadRequest(m),
+            DomainError::Invalid(errs) => PageError::BadRequest(
+                errs.iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+            DomainError::Unavailable(cause) => {
+                tracing::warn!(error = %cause, "database unavailable");
+                PageError::Unavailable
+            }
+            DomainError::Unexpected(cause) => {
+                tracing::error!(error = ?cause, "unexpected error");
+                PageError::Internal
+            }
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    status: u16,
+    title: &'a str,
+    message: String,
+}
+
+impl ResponseError for PageError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            PageError::NotFound => StatusCode::NOT_FOUND,
+            PageError::SignInRequired { .. } => StatusCode::SEE_OTHER,
+            PageError::CsrfRejected | PageError::Forbidden(_) => StatusCode::FORBIDDEN,
+            PageError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            PageError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            PageError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let PageError::SignInRequired { next } = self {
+            let to = format!(
+                "/login?next={}",
+                url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+            );
+            return redirect_plain(&to);
+        }
+        let status = self.status_code();
+        let message = match self {
+            PageError::CsrfRejected => {
+                "This form was not sent from a feedhooks page, or it is too old. Go back, reload the page and try again.".into()
+            }
+            PageError::NotFound => "There is nothing here, or you may not see it.".into(),
+            PageError::Unavailable => "The server is busy. Try again in a moment.".into(),
+            PageError::Internal => "Something went wrong on the server; the details are in its log.".into(),
+            other => other.to_string(),
+        };
+        let page = ErrorPage {
+            status: status.as_u16(),
+            title: status.canonical_reason().unwrap_or("Error"),
+            message,
+        };
+        let mut res = HttpResponse::build(status);
+        if matches!(self, PageError::Unavailable) {
+            res.insert_header((header::RETRY_AFTER, "2"));
+        }
+        res.content_type(ContentType::html())
+            .body(page.render().unwrap_or_else(|_| "error".into()))
+    }
+}
+
+/// A location inside this site to return to after sign-in; anything else goes to /feeds, so
+/// the login form cannot be turned into an open redirect.
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
+        _ => "/feeds".to_owned(),
+    }
+}
+
+/// A time for people: `2026-11-30 03:11:39 UTC`.
+pub fn display_time(ms: i64) -> String {
+    let s = crate::domain::time::rfc3339(ms);
+    format!("{} {} UTC", &s[..10], &s[11..19])
+}
+
+/// A token or key as a table row shows it.
+pub struct CredentialView {
+    pub id: i64,
+    pub name: String,
+    pub created: String,
+    pub last_used: String,
+}
+
+impl From<crate::db::credentials::CredentialRow> for CredentialView {
+    fn from(r: crate::db::credentials::CredentialRow) -> Self {
+        CredentialView {
+            id: r.id,
+            name: r.name,
+            created: display_time(r.created_at),
+            last_used: r
+                .last_used_at
+                .map(display_time)
+                .unwrap_or_else(|| "never".into()),
+        }
+    }
+}
