@@ -12,7 +12,9 @@ use crate::config::Settings;
 use crate::data_dir::{self, DATABASE_FILE, DataDirError, SecretKey};
 use crate::db::{Db, DbError};
 use crate::domain::accounts;
+use crate::domain::event_writer::EventWriter;
 use crate::domain::throttle::LoginThrottle;
+use tokio::sync::Notify;
 
 /// Why the server could not start; each prints as one line naming the cause.
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +40,10 @@ pub struct AppState {
     /// The public URL, without a trailing slash.
     pub base_url: Url,
     pub throttle: LoginThrottle,
+    /// Stores accepted events with their deliveries (group commit).
+    pub events: EventWriter,
+    /// Wakes the delivery worker when new deliveries are due now.
+    pub wake: Arc<Notify>,
 }
 
 impl AppState {
@@ -91,12 +97,16 @@ impl Application {
             tracing::warn!(%url, "no user exists yet: open this one-time link to create the first administrator");
         }
 
+        let wake = Arc::new(Notify::new());
+        let events = EventWriter::start(db.clone(), wake.clone());
         let state = web::Data::new(AppState {
             db,
             settings,
             key,
             base_url,
             throttle: LoginThrottle::default(),
+            events,
+            wake,
         });
         let app_state = state.clone();
         let server = HttpServer::new(move || {

@@ -6,6 +6,7 @@ use rusqlite_migration::{M, Migrations};
 const STEPS: &[&str] = &[
     include_str!("../../migrations/0001_foundation.sql"),
     include_str!("../../migrations/0002_accounts.sql"),
+    include_str!("../../migrations/0003_events_and_deliveries.sql"),
 ];
 
 fn migrations() -> Migrations<'static> {

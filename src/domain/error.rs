@@ -43,9 +43,12 @@ pub enum DomainError {
     Conflict(String),
     #[error("invalid input")]
     Invalid(Vec<FieldError>),
+    /// The input is not even well-formed (e.g. broken JSON); the text says where.
+    #[error("{0}")]
+    Malformed(String),
     /// The database is busy, locked or out of space; the caller may try again shortly.
-    #[error("the database is temporarily unavailable: {0}")]
-    Unavailable(DbError),
+    #[error("temporarily unavailable: {0}")]
+    Unavailable(String),
     #[error(transparent)]
     Unexpected(anyhow::Error),
 }
@@ -59,7 +62,7 @@ impl DomainError {
 impl From<DbError> for DomainError {
     fn from(e: DbError) -> Self {
         if e.is_transient() {
-            DomainError::Unavailable(e)
+            DomainError::Unavailable(e.to_string())
         } else {
             DomainError::Unexpected(e.into())
         }

@@ -2,7 +2,9 @@
 pub mod access;
 pub mod accounts;
 pub mod error;
+pub mod event_writer;
 pub mod feeds;
+pub mod ingest;
 pub mod names;
 pub mod password;
 pub mod secret_token;

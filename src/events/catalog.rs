@@ -351,6 +351,16 @@ impl EventType {
     }
 
     /// Short name used by hooks and the API, e.g. `package.added`.
+    /// This event's bit in a hook's subscription mask (stored, so the order of `ALL` is fixed).
+    pub fn bit(self) -> i64 {
+        1 << (self as u32)
+    }
+
+    /// The subscription mask of a set of events.
+    pub fn mask(events: &[EventType]) -> i64 {
+        events.iter().fold(0, |m, e| m | e.bit())
+    }
+
     pub fn name(self) -> &'static str {
         self.spec().name
     }

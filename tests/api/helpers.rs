@@ -268,3 +268,104 @@ impl Browser {
             .unwrap()
     }
 }
+
+/// The nine example envelopes of the spec, by event name.
+pub fn spec_example(event: &str) -> serde_json::Value {
+    let path = format!(
+        "{}/tests/fixtures/spec-examples/{event}.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+pub const EVENT_NAMES: [&str; 9] = [
+    "ping",
+    "package.added",
+    "package.deleted",
+    "package.listed",
+    "package.pinned",
+    "package.pushed",
+    "build.queued",
+    "build.started",
+    "build.finished",
+];
+
+impl TestApp {
+    /// Counts rows of a table: what tests check "nothing was stored" with.
+    pub async fn count(&self, table: &'static str) -> i64 {
+        self.state
+            .db
+            .run(move |c| {
+                c.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+                    .map_err(feedhooks::db::DbError::from)
+            })
+            .await
+            .unwrap()
+    }
+
+    /// The stored envelope of an event.
+    pub async fn stored_event(&self, feed: &str, identifier: &str) -> serde_json::Value {
+        let (feed, identifier) = (feed.to_owned(), identifier.to_owned());
+        let body = self
+            .state
+            .db
+            .run(move |c| {
+                let f = feedhooks::db::feeds::find_feed(c, &feed)?.unwrap();
+                feedhooks::db::events::event_body(c, f.id, &identifier)
+            })
+            .await
+            .unwrap()
+            .expect("event stored");
+        serde_json::from_str(&body).unwrap()
+    }
+
+    /// Posts raw bytes as an event.
+    pub async fn post_event_raw(
+        &self,
+        feed: &str,
+        token: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> reqwest::Response {
+        self.client
+            .post(self.url(&format!("/api/v1/feeds/{feed}/events")))
+            .bearer_auth(token)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    pub async fn post_event(
+        &self,
+        feed: &str,
+        token: &str,
+        envelope: &serde_json::Value,
+    ) -> reqwest::Response {
+        self.post_event_raw(
+            feed,
+            token,
+            "application/vnd.myget.webhooks.v1+json",
+            serde_json::to_vec(envelope).unwrap(),
+        )
+        .await
+    }
+
+    /// A feed key for a feed, through the API with an owner's token.
+    pub async fn feed_key(&self, token: &str, feed: &str) -> String {
+        let res = self
+            .api(
+                reqwest::Method::POST,
+                &format!("/api/v1/feeds/{feed}/keys"),
+                Some(token),
+                Some(serde_json::json!({"name": "ci"})),
+            )
+            .await;
+        assert_eq!(res.status(), 201);
+        res.json::<serde_json::Value>().await.unwrap()["key"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+}

@@ -1,7 +1,9 @@
 //! The JSON API under /api/v1: bearer-token auth, problem+json errors.
+use actix_web::http::Method;
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, web};
+use actix_web::{FromRequest, Handler, HttpRequest, Responder, web};
 
+pub mod events;
 pub mod feeds;
 pub mod problem;
 
@@ -40,24 +42,113 @@ pub fn json_problem(err: &actix_web::error::JsonPayloadError) -> Problem {
     }
 }
 
+/// Where the API's routes go: the real server, or a list (so a test can check that the
+/// OpenAPI document names every route the server registers).
+pub trait RouteSink {
+    fn add<F, Args>(&mut self, method: Method, path: &'static str, handler: F)
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static;
+}
+
+impl RouteSink for web::ServiceConfig {
+    fn add<F, Args>(&mut self, method: Method, path: &'static str, handler: F)
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.route(path, web::method(method).to(handler));
+    }
+}
+
+/// The routes as (method, path) pairs.
+#[derive(Default)]
+pub struct RouteList(pub Vec<(Method, &'static str)>);
+
+impl RouteSink for RouteList {
+    fn add<F, Args>(&mut self, method: Method, path: &'static str, _: F)
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.0.push((method, path));
+    }
+}
+
+/// Every route of the API, relative to /api/v1.
+pub fn register(r: &mut impl RouteSink) {
+    use Method as M;
+    r.add(M::POST, "/feeds", feeds::create);
+    r.add(M::GET, "/feeds", feeds::list);
+    r.add(M::GET, "/feeds/{feed}", feeds::get);
+    r.add(M::DELETE, "/feeds/{feed}", feeds::delete);
+    r.add(
+        M::PUT,
+        "/feeds/{feed}/co-owners/{username}",
+        feeds::add_co_owner,
+    );
+    r.add(
+        M::DELETE,
+        "/feeds/{feed}/co-owners/{username}",
+        feeds::remove_co_owner,
+    );
+    r.add(M::POST, "/feeds/{feed}/keys", feeds::create_key);
+    r.add(M::GET, "/feeds/{feed}/keys", feeds::list_keys);
+    r.add(M::DELETE, "/feeds/{feed}/keys/{id}", feeds::revoke_key);
+    r.add(M::POST, "/feeds/{feed}/events", events::ingest);
+    r.add(M::GET, "/feeds/{feed}/events", events::list);
+    r.add(M::GET, "/schemas/{event}", events::schema);
+}
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.app_data(json_config())
-        .route("/feeds", web::post().to(feeds::create))
-        .route("/feeds", web::get().to(feeds::list))
-        .route("/feeds/{feed}", web::get().to(feeds::get))
-        .route("/feeds/{feed}", web::delete().to(feeds::delete))
-        .route(
-            "/feeds/{feed}/co-owners/{username}",
-            web::put().to(feeds::add_co_owner),
-        )
-        .route(
-            "/feeds/{feed}/co-owners/{username}",
-            web::delete().to(feeds::remove_co_owner),
-        )
-        .route("/feeds/{feed}/keys", web::post().to(feeds::create_key))
-        .route("/feeds/{feed}/keys", web::get().to(feeds::list_keys))
-        .route(
-            "/feeds/{feed}/keys/{id}",
-            web::delete().to(feeds::revoke_key),
-        );
+    cfg.app_data(json_config());
+    register(cfg);
+}
+
+/// `?limit=&cursor=` of every list: limit 1..=500 (default 50); the cursor is the last id seen.
+#[derive(serde::Deserialize)]
+pub struct ListQuery {
+    pub limit: Option<String>,
+    pub cursor: Option<String>,
+}
+
+impl ListQuery {
+    pub fn parse(&self) -> Result<(i64, Option<i64>), Problem> {
+        use crate::domain::FieldError;
+        let mut errors = vec![];
+        let limit = match self.limit.as_deref() {
+            None | Some("") => 50,
+            Some(s) => match s.parse::<i64>() {
+                Ok(n) if (1..=500).contains(&n) => n,
+                _ => {
+                    errors.push(FieldError::new(
+                        "limit",
+                        "must be a whole number from 1 to 500",
+                    ));
+                    50
+                }
+            },
+        };
+        let cursor = match self.cursor.as_deref() {
+            None | Some("") => None,
+            Some(s) => match s.parse::<i64>() {
+                Ok(n) if n > 0 => Some(n),
+                _ => {
+                    errors.push(FieldError::new(
+                        "cursor",
+                        "is not a cursor this server gave out",
+                    ));
+                    None
+                }
+            },
+        };
+        if errors.is_empty() {
+            Ok((limit, cursor))
+        } else {
+            Err(Problem::invalid(errors))
+        }
+    }
 }

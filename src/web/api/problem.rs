@@ -95,9 +95,13 @@ impl From<DomainError> for Problem {
             DomainError::Forbidden(m) => Problem::forbidden(m),
             DomainError::Conflict(m) => Problem::new(StatusCode::CONFLICT, m),
             DomainError::Invalid(errors) => Problem::invalid(errors),
+            DomainError::Malformed(m) => Problem::new(StatusCode::BAD_REQUEST, m),
             DomainError::Unavailable(cause) => {
-                tracing::warn!(error = %cause, "database unavailable");
-                Problem::unavailable("the server is busy; try again shortly", 2)
+                tracing::warn!(error = %cause, "unavailable");
+                Problem::unavailable(
+                    &format!("the server cannot store this now ({cause}); try again shortly"),
+                    2,
+                )
             }
             DomainError::Unexpected(cause) => {
                 tracing::error!(error = ?cause, "unexpected error");

@@ -138,7 +138,7 @@ impl From<DomainError> for PageError {
         match e {
             DomainError::NotFound => PageError::NotFound,
             DomainError::Forbidden(m) => PageError::Forbidden(m),
-            DomainError::Conflict(m) => PageError::BadRequest(m),
+            DomainError::Conflict(m) | DomainError::Malformed(m) => PageError::BadRequest(m),
             DomainError::Invalid(errs) => PageError::BadRequest(
                 errs.iter()
                     .map(ToString::to_string)

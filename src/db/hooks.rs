@@ -1,0 +1,163 @@
+//! Hooks: a feed's subscriptions, with their settings (secrets encrypted by the caller).
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use super::DbError;
+
+#[derive(Debug, Clone)]
+pub struct HookRow {
+    pub id: i64,
+    pub feed_id: i64,
+    pub kind: String,
+    pub name: String,
+    pub enabled: bool,
+    pub events: String,
+    pub config: String,
+    pub secrets: Option<Vec<u8>>,
+    pub disabled_reason: Option<String>,
+    pub consecutive_failures: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+pub struct HookWrite<'a> {
+    pub kind: &'a str,
+    pub name: &'a str,
+    pub enabled: bool,
+    pub events: &'a str,
+    pub event_mask: i64,
+    pub config: &'a str,
+    pub secrets: Option<&'a [u8]>,
+}
+
+const HOOK_COLUMNS: &str = "id, feed_id, kind, name, enabled, events, config, secrets, disabled_reason, \
+                            consecutive_failures, created_at, updated_at";
+
+fn hook_row(r: &Row<'_>) -> rusqlite::Result<HookRow> {
+    Ok(HookRow {
+        id: r.get(0)?,
+        feed_id: r.get(1)?,
+        kind: r.get(2)?,
+        name: r.get(3)?,
+        enabled: r.get(4)?,
+        events: r.get(5)?,
+        config: r.get(6)?,
+        secrets: r.get(7)?,
+        disabled_reason: r.get(8)?,
+        consecutive_failures: r.get(9)?,
+        created_at: r.get(10)?,
+        updated_at: r.get(11)?,
+    })
+}
+
+/// A far-future due time: deliveries of a disabled hook wait here until it is enabled again,
+/// out of the way of the claim query's index scan.
+pub const PARKED: i64 = i64::MAX / 2;
+
+pub fn insert_hook(
+    c: &Connection,
+    feed_id: i64,
+    h: &HookWrite<'_>,
+    now: i64,
+) -> Result<i64, DbError> {
+    c.execute(
+        "INSERT INTO hooks (feed_id, kind, name, enabled, events, event_mask, config, secrets, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+        params![feed_id, h.kind, h.name, h.enabled, h.events, h.event_mask, h.config, h.secrets, now],
+    )?;
+    Ok(c.last_insert_rowid())
+}
+
+/// Replaces a hook's settings. Enabling clears the disabled reason and failure count and
+/// releases its parked deliveries; disabling parks them.
+pub fn update_hook(
+    c: &mut Connection,
+    feed_id: i64,
+    id: i64,
+    h: &HookWrite<'_>,
+    now: i64,
+) -> Result<bool, DbError> {
+    let tx = c.transaction()?;
+    let was_enabled: Option<bool> = tx
+        .query_row(
+            "SELECT enabled FROM hooks WHERE id = ?1 AND feed_id = ?2",
+            [id, feed_id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let Some(was_enabled) = was_enabled else {
+        return Ok(false);
+    };
+    tx.execute(
+        "UPDATE hooks SET name = ?2, enabled = ?3, events = ?4, event_mask = ?5, config = ?6, secrets = ?7, updated_at = ?8,
+                disabled_reason = CASE WHEN ?3 THEN NULL ELSE disabled_reason END,
+                consecutive_failures = CASE WHEN ?3 AND NOT enabled THEN 0 ELSE consecutive_failures END
+         WHERE id = ?1",
+        params![id, h.name, h.enabled, h.events, h.event_mask, h.config, h.secrets, now],
+    )?;
+    if was_enabled != h.enabled {
+        park_or_release(&tx, id, h.enabled, now)?;
+    }
+    tx.commit()?;
+    Ok(true)
+}
+
+fn park_or_release(c: &Connection, hook_id: i64, enabled: bool, now: i64) -> Result<(), DbError> {
+    if enabled {
+        c.execute("UPDATE deliveries SET due_at = ?2 WHERE hook_id = ?1 AND status = 'pending' AND due_at >= ?3", params![hook_id, now, PARKED])?;
+    } else {
+        c.execute(
+            "UPDATE deliveries SET due_at = ?2 WHERE hook_id = ?1 AND status = 'pending'",
+            params![hook_id, PARKED],
+        )?;
+    }
+    Ok(())
+}
+
+/// Disables a hook with a reason the owner sees, parking its pending deliveries.
+pub fn disable_hook(c: &mut Connection, id: i64, reason: &str, now: i64) -> Result<(), DbError> {
+    let tx = c.transaction()?;
+    let n = tx.execute(
+        "UPDATE hooks SET enabled = 0, disabled_reason = ?2, updated_at = ?3 WHERE id = ?1 AND enabled = 1",
+        params![id, reason, now],
+    )?;
+    if n == 1 {
+        park_or_release(&tx, id, false, now)?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+pub fn find_hook(c: &Connection, feed_id: i64, id: i64) -> Result<Option<HookRow>, DbError> {
+    Ok(c.query_row(
+        &format!("SELECT {HOOK_COLUMNS} FROM hooks WHERE id = ?1 AND feed_id = ?2"),
+        [id, feed_id],
+        hook_row,
+    )
+    .optional()?)
+}
+
+pub fn hook_by_id(c: &Connection, id: i64) -> Result<Option<HookRow>, DbError> {
+    Ok(c.query_row(
+        &format!("SELECT {HOOK_COLUMNS} FROM hooks WHERE id = ?1"),
+        [id],
+        hook_row,
+    )
+    .optional()?)
+}
+
+pub fn list_hooks(c: &Connection, feed_id: i64) -> Result<Vec<HookRow>, DbError> {
+    let mut st = c.prepare_cached(&format!(
+        "SELECT {HOOK_COLUMNS} FROM hooks WHERE feed_id = ?1 ORDER BY id"
+    ))?;
+    let rows = st
+        .query_map([feed_id], hook_row)?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+pub fn delete_hook(c: &Connection, feed_id: i64, id: i64) -> Result<bool, DbError> {
+    Ok(c.execute(
+        "DELETE FROM hooks WHERE id = ?1 AND feed_id = ?2",
+        [id, feed_id],
+    )? == 1)
+}
