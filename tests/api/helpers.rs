@@ -369,3 +369,30 @@ impl TestApp {
             .to_owned()
     }
 }
+
+/// Runs a Python snippet (for independent verifiers installed by .ci/install-test-tools) with
+/// `input` on stdin; panics with a hint when the tool is missing, so CI never skips silently.
+pub fn python(script: &str, input: &str) -> (bool, String) {
+    use std::io::Write;
+    let mut child = std::process::Command::new("python3")
+        .args(["-c", script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 is installed");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !text.contains("ModuleNotFoundError"),
+        "a test tool is missing; run .ci/install-test-tools: {text}"
+    );
+    (out.status.success(), text)
+}

@@ -5,5 +5,6 @@ mod access;
 mod cli;
 mod events;
 mod foundation;
+mod openapi;
 mod secrets;
 mod security;

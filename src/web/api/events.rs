@@ -134,3 +134,8 @@ pub async fn schema(path: web::Path<String>) -> Result<HttpResponse, Problem> {
         .content_type("application/schema+json")
         .json(json_schema(event)))
 }
+
+/// `GET /openapi.json`: this API, described.
+pub async fn openapi(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok().json(super::openapi::document(state.base_url.as_str()))
+}

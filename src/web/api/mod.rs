@@ -5,6 +5,7 @@ use actix_web::{FromRequest, Handler, HttpRequest, Responder, web};
 
 pub mod events;
 pub mod feeds;
+pub mod openapi;
 pub mod problem;
 
 use problem::Problem;
@@ -101,6 +102,7 @@ pub fn register(r: &mut impl RouteSink) {
     r.add(M::POST, "/feeds/{feed}/events", events::ingest);
     r.add(M::GET, "/feeds/{feed}/events", events::list);
     r.add(M::GET, "/schemas/{event}", events::schema);
+    r.add(M::GET, "/openapi.json", events::openapi);
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
