@@ -3,6 +3,7 @@ pub mod access;
 pub mod accounts;
 pub mod error;
 pub mod feeds;
+pub mod hook_config;
 pub mod names;
 pub mod password;
 pub mod secret_token;
