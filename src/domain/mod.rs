@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod error;
 pub mod event_writer;
 pub mod feeds;
+pub mod hook_config;
 pub mod ingest;
 pub mod names;
 pub mod password;
