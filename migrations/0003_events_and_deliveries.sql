@@ -55,6 +55,7 @@ CREATE INDEX deliveries_by_hook ON deliveries(hook_id, id);
 CREATE INDEX deliveries_by_hook_status ON deliveries(hook_id, status, id);
 CREATE INDEX deliveries_by_event ON deliveries(event_id);
 CREATE INDEX deliveries_by_time ON deliveries(created_at);
+CREATE INDEX deliveries_by_origin ON deliveries(redelivery_of) WHERE redelivery_of IS NOT NULL;
 
 CREATE TABLE attempts (
     id            INTEGER PRIMARY KEY,

@@ -113,17 +113,16 @@ fn park_or_release(c: &Connection, hook_id: i64, enabled: bool, now: i64) -> Res
     Ok(())
 }
 
-/// Disables a hook with a reason the owner sees, parking its pending deliveries.
-pub fn disable_hook(c: &mut Connection, id: i64, reason: &str, now: i64) -> Result<(), DbError> {
-    let tx = c.transaction()?;
-    let n = tx.execute(
+/// Disables a hook with a reason the owner sees, parking its pending deliveries. Callers
+/// run it inside their transaction.
+pub fn disable_hook(c: &Connection, id: i64, reason: &str, now: i64) -> Result<(), DbError> {
+    let n = c.execute(
         "UPDATE hooks SET enabled = 0, disabled_reason = ?2, updated_at = ?3 WHERE id = ?1 AND enabled = 1",
         params![id, reason, now],
     )?;
     if n == 1 {
-        park_or_release(&tx, id, false, now)?;
+        park_or_release(c, id, false, now)?;
     }
-    tx.commit()?;
     Ok(())
 }
 

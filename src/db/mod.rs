@@ -116,6 +116,7 @@ pub fn schema_version(conn: &Connection) -> Result<i64, DbError> {
 }
 
 pub mod credentials;
+pub mod deliveries;
 pub mod events;
 pub mod feeds;
 pub mod hooks;

@@ -1,0 +1,332 @@
+//! The delivery queue: claim due deliveries under a lease, record attempt results in batches,
+//! and read the log back.
+use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
+
+use super::DbError;
+use super::hooks::{PARKED, disable_hook};
+
+/// A claimed delivery with what sending it needs, read in the same transaction as the claim.
+#[derive(Debug, Clone)]
+pub struct Claimed {
+    pub delivery_id: i64,
+    pub hook_id: i64,
+    pub hook_updated_at: i64,
+    pub hook_enabled: bool,
+    /// Attempts made before this one.
+    pub attempts: i64,
+    pub event_identifier: String,
+    pub event_type: String,
+    pub event_body: String,
+}
+
+/// Claims up to `limit` due deliveries, skipping hooks in `busy_hooks` (at their concurrency
+/// limit). A claim moves `due_at` to the end of the lease: if the worker dies, the delivery is
+/// due again then, so nothing is lost.
+pub fn claim_due(c: &mut Connection, now: i64, lease_until: i64, limit: i64, busy_hooks: &[i64]) -> Result<Vec<Claimed>, DbError> {
+    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let exclude = if busy_hooks.is_empty() {
+        String::new()
+    } else {
+        format!(" AND hook_id NOT IN ({})", busy_hooks.iter().map(i64::to_string).collect::<Vec<_>>().join(","))
+    };
+    let ids: Vec<i64> = {
+        let mut st = tx.prepare_cached(&format!(
+            "UPDATE deliveries SET due_at = ?2 WHERE id IN (
+                 SELECT id FROM deliveries WHERE status = 'pending' AND due_at <= ?1{exclude} ORDER BY due_at LIMIT ?3)
+             RETURNING id"
+        ))?;
+        st.query_map(params![now, lease_until, limit], |r| r.get(0))?.collect::<Result<_, _>>()?
+    };
+    if ids.is_empty() {
+        tx.commit()?;
+        return Ok(vec![]);
+    }
+    let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+    let claimed = {
+        let mut st = tx.prepare(&format!(
+            "SELECT d.id, d.hook_id, h.updated_at, h.enabled, d.attempts, e.identifier, e.event_type, e.body
+             FROM deliveries d JOIN hooks h ON h.id = d.hook_id JOIN events e ON e.id = d.event_id
+             WHERE d.id IN ({list}) ORDER BY d.due_at, d.id"
+        ))?;
+        st.query_map([], |r| {
+            Ok(Claimed {
+                delivery_id: r.get(0)?,
+                hook_id: r.get(1)?,
+                hook_updated_at: r.get(2)?,
+                hook_enabled: r.get(3)?,
+                attempts: r.get(4)?,
+                event_identifier: r.get(5)?,
+                event_type: r.get(6)?,
+                event_body: r.get(7)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?
+    };
+    tx.commit()?;
+    Ok(claimed)
+}
+
+/// What happens to a delivery after an attempt.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Next {
+    Succeeded,
+    /// Try again at this time (parked instead if the hook was disabled meanwhile).
+    RetryAt(i64),
+    Failed,
+    /// Failed, and the hook is disabled with this reason (e.g. the receiver answered 410).
+    FailedAndDisable(String),
+    /// Not attempted: the hook was disabled after the claim; wait until it is enabled.
+    Park,
+}
+
+/// One attempt as stored.
+#[derive(Debug, Clone, Default)]
+pub struct AttemptRow {
+    pub number: i64,
+    pub started_at: i64,
+    pub duration_ms: i64,
+    pub request: String,
+    pub response: Option<String>,
+    pub error_kind: Option<String>,
+    pub error_message: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Completion {
+    pub delivery_id: i64,
+    pub hook_id: i64,
+    /// None when nothing was attempted (`Next::Park`).
+    pub attempt: Option<AttemptRow>,
+    pub next: Next,
+    /// One line for lists: "200 OK", "timeout: no answer within 15s"...
+    pub outcome: String,
+}
+
+/// A hook is disabled when this many deliveries in a row have failed for good.
+pub const DISABLE_AFTER_FAILED_DELIVERIES: i64 = 20;
+
+/// Records a batch of attempt results in one transaction.
+pub fn record(c: &mut Connection, done: &[Completion], now: i64) -> Result<(), DbError> {
+    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    {
+        let mut insert = tx.prepare_cached(
+            "INSERT INTO attempts (delivery_id, number, started_at, duration_ms, request, response, error_kind, error_message)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?;
+        let mut finish = tx.prepare_cached(
+            "UPDATE deliveries SET status = ?2, attempts = attempts + 1, due_at = NULL, finished_at = ?3, last_outcome = ?4 WHERE id = ?1",
+        )?;
+        let mut retry = tx.prepare_cached(
+            "UPDATE deliveries SET attempts = attempts + 1, last_outcome = ?4,
+                 due_at = CASE WHEN (SELECT enabled FROM hooks WHERE id = ?2) THEN ?3 ELSE ?5 END
+             WHERE id = ?1",
+        )?;
+        let mut park = tx.prepare_cached("UPDATE deliveries SET due_at = ?2 WHERE id = ?1")?;
+        let mut healthy = tx.prepare_cached("UPDATE hooks SET consecutive_failures = 0 WHERE id = ?1 AND consecutive_failures != 0")?;
+        let mut failing = tx.prepare_cached(
+            "UPDATE hooks SET consecutive_failures = consecutive_failures + 1 WHERE id = ?1 RETURNING consecutive_failures",
+        )?;
+        for d in done {
+            if let Some(a) = &d.attempt {
+                insert.execute(params![
+                    d.delivery_id, a.number, a.started_at, a.duration_ms, a.request, a.response, a.error_kind, a.error_message
+                ])?;
+            }
+            match &d.next {
+                Next::Succeeded => {
+                    finish.execute(params![d.delivery_id, "succeeded", now, d.outcome])?;
+                    healthy.execute([d.hook_id])?;
+                }
+                Next::RetryAt(at) => {
+                    retry.execute(params![d.delivery_id, d.hook_id, at, d.outcome, PARKED])?;
+                }
+                Next::Failed => {
+                    finish.execute(params![d.delivery_id, "failed", now, d.outcome])?;
+                    let streak: Option<i64> = failing.query_row([d.hook_id], |r| r.get(0)).optional()?;
+                    if streak.is_some_and(|n| n >= DISABLE_AFTER_FAILED_DELIVERIES) {
+                        let reason = format!(
+                            "disabled after {DISABLE_AFTER_FAILED_DELIVERIES} deliveries in a row failed; the last: {}",
+                            d.outcome
+                        );
+                        disable_hook(&tx, d.hook_id, &reason, now)?;
+                    }
+                }
+                Next::FailedAndDisable(reason) => {
+                    finish.execute(params![d.delivery_id, "failed", now, d.outcome])?;
+                    disable_hook(&tx, d.hook_id, reason, now)?;
+                }
+                Next::Park => {
+                    park.execute(params![d.delivery_id, PARKED])?;
+                }
+            }
+        }
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// The earliest due time of any pending delivery (parked ones excluded).
+pub fn next_due(c: &Connection) -> Result<Option<i64>, DbError> {
+    Ok(c.query_row(
+        "SELECT min(due_at) FROM deliveries WHERE status = 'pending' AND due_at < ?1",
+        [PARKED],
+        |r| r.get(0),
+    )?)
+}
+
+/// (pending deliveries, due time of the oldest one due now) for metrics.
+pub fn queue_stats(c: &Connection, now: i64) -> Result<(i64, Option<i64>), DbError> {
+    let pending: i64 = c.query_row("SELECT count(*) FROM deliveries WHERE status = 'pending'", [], |r| r.get(0))?;
+    let oldest: Option<i64> = c.query_row(
+        "SELECT min(due_at) FROM deliveries WHERE status = 'pending' AND due_at <= ?1",
+        [now],
+        |r| r.get(0),
+    )?;
+    Ok((pending, oldest))
+}
+
+/// A new delivery of the same event to the same hook, linked to the original.
+pub fn redeliver(c: &Connection, feed_id: i64, delivery_id: i64, now: i64) -> Result<Option<i64>, DbError> {
+    let n = c.execute(
+        "INSERT INTO deliveries (hook_id, event_id, event_type, status, due_at, redelivery_of, created_at)
+         SELECT d.hook_id, d.event_id, d.event_type, 'pending', CASE WHEN h.enabled THEN ?3 ELSE ?4 END, d.id, ?3
+         FROM deliveries d JOIN hooks h ON h.id = d.hook_id WHERE d.id = ?1 AND h.feed_id = ?2",
+        params![delivery_id, feed_id, now, PARKED],
+    )?;
+    Ok((n == 1).then(|| c.last_insert_rowid()))
+}
+
+/// Redelivers every failed delivery of a hook created since `since` that was not redelivered
+/// already; returns how many.
+pub fn redeliver_failed(c: &Connection, hook_id: i64, since: i64, now: i64) -> Result<i64, DbError> {
+    Ok(c.execute(
+        "INSERT INTO deliveries (hook_id, event_id, event_type, status, due_at, redelivery_of, created_at)
+         SELECT d.hook_id, d.event_id, d.event_type, 'pending',
+                CASE WHEN (SELECT enabled FROM hooks WHERE id = ?1) THEN ?3 ELSE ?4 END, d.id, ?3
+         FROM deliveries d
+         WHERE d.hook_id = ?1 AND d.status = 'failed' AND d.created_at >= ?2
+           AND NOT EXISTS (SELECT 1 FROM deliveries r WHERE r.redelivery_of = d.id)",
+        params![hook_id, since, now, PARKED],
+    )? as i64)
+}
+
+/// Stores a ping event for one hook with its one delivery; returns the delivery id.
+pub fn insert_ping(c: &mut Connection, feed_id: i64, hook_id: i64, identifier: &str, username: &str, occurred_at: &str, body: &str, now: i64) -> Result<i64, DbError> {
+    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    tx.execute(
+        "INSERT INTO events (feed_id, identifier, event_type, username, occurred_at, received_at, body, sent_hash, deliveries)
+         VALUES (?1, ?2, 'ping', ?3, ?4, ?5, ?6, x'', 1)",
+        params![feed_id, identifier, username, occurred_at, now, body],
+    )?;
+    let event_id = tx.last_insert_rowid();
+    tx.execute(
+        "INSERT INTO deliveries (hook_id, event_id, event_type, status, due_at, created_at) VALUES (?1, ?2, 'ping', 'pending', ?3, ?3)",
+        params![hook_id, event_id, now],
+    )?;
+    let id = tx.last_insert_rowid();
+    tx.commit()?;
+    Ok(id)
+}
+
+#[derive(Debug, Clone)]
+pub struct DeliveryRow {
+    pub id: i64,
+    pub hook_id: i64,
+    pub event_identifier: String,
+    pub event_type: String,
+    pub status: String,
+    pub attempts: i64,
+    pub due_at: Option<i64>,
+    pub redelivery_of: Option<i64>,
+    pub last_outcome: Option<String>,
+    pub created_at: i64,
+    pub finished_at: Option<i64>,
+}
+
+/// The columns of a [`DeliveryRow`], in order.
+const DELIVERY_COLUMNS: &str = "d.id, d.hook_id, e.identifier, d.event_type, d.status, d.attempts, d.due_at,
+        d.redelivery_of, d.last_outcome, d.created_at, d.finished_at";
+const DELIVERY_FROM: &str = "FROM deliveries d JOIN events e ON e.id = d.event_id";
+
+fn delivery_row(r: &Row<'_>) -> rusqlite::Result<DeliveryRow> {
+    Ok(DeliveryRow {
+        id: r.get(0)?,
+        hook_id: r.get(1)?,
+        event_identifier: r.get(2)?,
+        event_type: r.get(3)?,
+        status: r.get(4)?,
+        attempts: r.get(5)?,
+        due_at: r.get(6)?,
+        redelivery_of: r.get(7)?,
+        last_outcome: r.get(8)?,
+        created_at: r.get(9)?,
+        finished_at: r.get(10)?,
+    })
+}
+
+/// Filters of a hook's delivery list; each is optional.
+#[derive(Debug, Clone, Default)]
+pub struct DeliveryFilter {
+    pub status: Option<String>,
+    pub event_type: Option<String>,
+    pub since: Option<i64>,
+    pub until: Option<i64>,
+}
+
+/// A hook's deliveries, newest first, paged by id (the cursor) on the (hook_id, id) index.
+pub fn list_deliveries(c: &Connection, hook_id: i64, f: &DeliveryFilter, before: Option<i64>, limit: i64) -> Result<Vec<DeliveryRow>, DbError> {
+    let mut st = c.prepare_cached(&format!(
+        "SELECT {DELIVERY_COLUMNS} {DELIVERY_FROM}
+         WHERE d.hook_id = ?1 AND d.id < ?2
+           AND (?3 IS NULL OR d.status = ?3) AND (?4 IS NULL OR d.event_type = ?4)
+           AND (?5 IS NULL OR d.created_at >= ?5) AND (?6 IS NULL OR d.created_at < ?6)
+         ORDER BY d.id DESC LIMIT ?7"
+    ))?;
+    let rows = st
+        .query_map(
+            params![hook_id, before.unwrap_or(i64::MAX), f.status, f.event_type, f.since, f.until, limit],
+            delivery_row,
+        )?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+/// A delivery of a feed, with the stored envelope of its event.
+pub fn get_delivery(c: &Connection, feed_id: i64, id: i64) -> Result<Option<(DeliveryRow, String)>, DbError> {
+    Ok(c.query_row(
+        &format!("SELECT {DELIVERY_COLUMNS}, e.body {DELIVERY_FROM} JOIN hooks h ON h.id = d.hook_id WHERE d.id = ?1 AND h.feed_id = ?2"),
+        params![id, feed_id],
+        |r| Ok((delivery_row(r)?, r.get(11)?)),
+    )
+    .optional()?)
+}
+
+pub fn list_attempts(c: &Connection, delivery_id: i64) -> Result<Vec<AttemptRow>, DbError> {
+    let mut st = c.prepare_cached(
+        "SELECT number, started_at, duration_ms, request, response, error_kind, error_message
+         FROM attempts WHERE delivery_id = ?1 ORDER BY number, id",
+    )?;
+    let rows = st
+        .query_map([delivery_id], |r| {
+            Ok(AttemptRow {
+                number: r.get(0)?,
+                started_at: r.get(1)?,
+                duration_ms: r.get(2)?,
+                request: r.get(3)?,
+                response: r.get(4)?,
+                error_kind: r.get(5)?,
+                error_message: r.get(6)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+/// Deletes up to `batch` events received before `cutoff`, with their deliveries and attempts;
+/// returns how many. Small batches keep each write short, so ingest never waits long.
+pub fn prune(c: &Connection, cutoff: i64, batch: i64) -> Result<usize, DbError> {
+    Ok(c.execute(
+        "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE received_at < ?1 ORDER BY received_at LIMIT ?2)",
+        params![cutoff, batch],
+    )?)
+}

@@ -1,0 +1,251 @@
+//! Hooks: validated settings per kind, secrets sealed before they reach the store.
+use serde_json::{Map, Value};
+
+use super::access::FeedAccess;
+use super::hook_config::{HookConfig, HookKind};
+use super::names::label;
+use super::secret_box::SecretBox;
+use super::time::now_ms;
+use super::{DomainError, FieldError};
+use crate::db::Db;
+use crate::db::hooks::{self, HookRow, HookWrite};
+use crate::events::EventType;
+
+#[derive(Debug, Clone)]
+pub struct Hook {
+    pub id: i64,
+    pub feed_id: i64,
+    pub name: String,
+    pub enabled: bool,
+    pub events: Vec<EventType>,
+    pub config: HookConfig,
+    pub disabled_reason: Option<String>,
+    pub consecutive_failures: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl Hook {
+    pub fn kind(&self) -> HookKind {
+        self.config.kind()
+    }
+}
+
+/// What a create or an edit sends; on an edit, what is left out stays as it is.
+#[derive(Debug, Default, Clone, serde::Deserialize)]
+pub struct HookInput {
+    pub kind: Option<String>,
+    pub name: Option<String>,
+    pub events: Option<Vec<String>>,
+    pub enabled: Option<bool>,
+    pub config: Option<Value>,
+}
+
+/// Rebuilds a hook from its row, opening its sealed secrets.
+pub fn load(row: HookRow, sb: &SecretBox) -> Result<Hook, DomainError> {
+    let unexpected = |m: String| DomainError::Unexpected(anyhow::anyhow!("hook {}: {m}", row.id));
+    let kind = HookKind::parse(&row.kind).ok_or_else(|| unexpected(format!("unknown kind {}", row.kind)))?;
+    let public: Value = serde_json::from_str(&row.config).map_err(|e| unexpected(e.to_string()))?;
+    let secrets: Value = match &row.secrets {
+        Some(sealed) => {
+            let plain = sb.open(sealed).map_err(|e| unexpected(e.to_string()))?;
+            serde_json::from_slice(&plain).map_err(|e| unexpected(e.to_string()))?
+        }
+        None => Value::Object(Map::new()),
+    };
+    let config = HookConfig::from_stored(kind, &public, &secrets).map_err(unexpected)?;
+    let names: Vec<String> = serde_json::from_str(&row.events).map_err(|e| unexpected(e.to_string()))?;
+    Ok(Hook {
+        id: row.id,
+        feed_id: row.feed_id,
+        name: row.name,
+        enabled: row.enabled,
+        events: names.iter().filter_map(|n| EventType::from_name(n)).collect(),
+        config,
+        disabled_reason: row.disabled_reason,
+        consecutive_failures: row.consecutive_failures,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    })
+}
+
+fn check_events(kind: HookKind, names: Option<&Vec<String>>, errors: &mut Vec<FieldError>) -> Vec<EventType> {
+    let Some(names) = names.filter(|n| !n.is_empty()) else {
+        errors.push(FieldError::new("events", "choose at least one event"));
+        return vec![];
+    };
+    let supported = kind.supported_events();
+    let mut out: Vec<EventType> = vec![];
+    for n in names {
+        match EventType::from_name(n) {
+            Some(e) if supported.contains(&e) => {
+                if !out.contains(&e) {
+                    out.push(e);
+                }
+            }
+            Some(e) => errors.push(FieldError::new(
+                "events",
+                format!(
+                    "{} hooks cannot send {e}; they can send: {}",
+                    kind.label(),
+                    supported.iter().map(|e| e.name()).collect::<Vec<_>>().join(", ")
+                ),
+            )),
+            None => errors.push(FieldError::new(
+                "events",
+                format!(
+                    "unknown event {n:?}; events are: {}",
+                    EventType::ALL.iter().map(|e| e.name()).collect::<Vec<_>>().join(", ")
+                ),
+            )),
+        }
+    }
+    out.sort_by_key(|e| *e as u32);
+    out
+}
+
+/// The settings to store: validated and complete, or every error at once.
+struct Validated {
+    name: String,
+    enabled: bool,
+    events: Vec<EventType>,
+    config: HookConfig,
+    generated_secret: Option<String>,
+}
+
+fn validate(input: &HookInput, previous: Option<&Hook>) -> Result<Validated, DomainError> {
+    let mut errors = vec![];
+    let kind = match (previous, input.kind.as_deref()) {
+        (Some(p), None) => Some(p.kind()),
+        (Some(p), Some(k)) if k == p.kind().as_str() => Some(p.kind()),
+        (Some(_), Some(_)) => {
+            errors.push(FieldError::new("kind", "cannot change; create a new hook instead"));
+            None
+        }
+        (None, Some(k)) => HookKind::parse(k).or_else(|| {
+            let kinds = HookKind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ");
+            errors.push(FieldError::new("kind", format!("must be one of: {kinds}")));
+            None
+        }),
+        (None, None) => {
+            errors.push(FieldError::new("kind", "is required"));
+            None
+        }
+    };
+    let Some(kind) = kind else { return Err(DomainError::Invalid(errors)) };
+    let name = match (&input.name, previous) {
+        (Some(n), _) if !n.trim().is_empty() => label("name", n, 100).map_err(|e| errors.push(e)).unwrap_or_default(),
+        (_, Some(p)) => p.name.clone(),
+        _ => kind.label().to_owned(),
+    };
+    let previous_names: Option<Vec<String>> = previous.map(|p| p.events.iter().map(|e| e.name().to_owned()).collect());
+    let events = check_events(kind, input.events.as_ref().or(previous_names.as_ref()), &mut errors);
+    // An edit merges the given settings over the stored ones; secrets left out are kept.
+    let config_input = match (input.config.as_ref(), previous) {
+        (Some(Value::Object(given)), Some(p)) => {
+            let mut merged = p.config.public_json().as_object().cloned().unwrap_or_default();
+            merged.remove("secrets_set");
+            merged.extend(given.clone());
+            Value::Object(merged)
+        }
+        (Some(given), _) => given.clone(),
+        (None, Some(p)) => {
+            let mut kept = p.config.public_json();
+            if let Some(m) = kept.as_object_mut() {
+                m.remove("secrets_set");
+            }
+            kept
+        }
+        (None, None) => Value::Object(Map::new()),
+    };
+    let parsed = HookConfig::from_input(kind, &config_input, previous.map(|p| &p.config));
+    let parsed = match parsed {
+        Ok(p) => Some(p),
+        Err(errs) => {
+            errors.extend(errs);
+            None
+        }
+    };
+    match parsed {
+        Some(p) if errors.is_empty() => Ok(Validated {
+            name,
+            enabled: input.enabled.or(previous.map(|p| p.enabled)).unwrap_or(true),
+            events,
+            config: p.config,
+            generated_secret: p.generated_secret,
+        }),
+        _ => Err(DomainError::Invalid(errors)),
+    }
+}
+
+struct Sealed {
+    events: String,
+    mask: i64,
+    config: String,
+    secrets: Option<Vec<u8>>,
+}
+
+fn seal(v: &Validated, sb: &SecretBox) -> Sealed {
+    let secrets = v.config.secrets_json();
+    let has_secrets = secrets.as_object().is_some_and(|m| !m.is_empty());
+    Sealed {
+        events: serde_json::to_string(&v.events.iter().map(|e| e.name()).collect::<Vec<_>>()).expect("names serialize"),
+        mask: EventType::mask(&v.events),
+        config: v.config.public_json().to_string(),
+        secrets: has_secrets.then(|| sb.seal(secrets.to_string().as_bytes())),
+    }
+}
+
+/// Creates a hook; returns it and, when one was generated, its signing secret (shown once).
+pub async fn create_hook(db: &Db, sb: &SecretBox, access: &FeedAccess, input: &HookInput) -> Result<(Hook, Option<String>), DomainError> {
+    let v = validate(input, None)?;
+    let s = seal(&v, sb);
+    let feed_id = access.feed.id;
+    let kind = v.config.kind().as_str();
+    let (name, enabled) = (v.name.clone(), v.enabled);
+    let id = db
+        .run(move |c| {
+            let w = HookWrite { kind, name: &name, enabled, events: &s.events, event_mask: s.mask, config: &s.config, secrets: s.secrets.as_deref() };
+            hooks::insert_hook(c, feed_id, &w, now_ms())
+        })
+        .await?;
+    Ok((get_hook(db, sb, access, id).await?, v.generated_secret))
+}
+
+/// Edits a hook; what the input leaves out stays. Enabling a disabled hook resumes its
+/// waiting deliveries.
+pub async fn update_hook(db: &Db, sb: &SecretBox, access: &FeedAccess, id: i64, input: &HookInput) -> Result<(Hook, Option<String>), DomainError> {
+    let previous = get_hook(db, sb, access, id).await?;
+    let v = validate(input, Some(&previous))?;
+    let s = seal(&v, sb);
+    let feed_id = access.feed.id;
+    let kind = v.config.kind().as_str();
+    let (name, enabled) = (v.name.clone(), v.enabled);
+    let found = db
+        .run(move |c| {
+            let w = HookWrite { kind, name: &name, enabled, events: &s.events, event_mask: s.mask, config: &s.config, secrets: s.secrets.as_deref() };
+            hooks::update_hook(c, feed_id, id, &w, now_ms())
+        })
+        .await?;
+    if !found {
+        return Err(DomainError::NotFound);
+    }
+    Ok((get_hook(db, sb, access, id).await?, v.generated_secret))
+}
+
+pub async fn get_hook(db: &Db, sb: &SecretBox, access: &FeedAccess, id: i64) -> Result<Hook, DomainError> {
+    let feed_id = access.feed.id;
+    let row = db.run(move |c| hooks::find_hook(c, feed_id, id)).await?.ok_or(DomainError::NotFound)?;
+    load(row, sb)
+}
+
+pub async fn list_hooks(db: &Db, sb: &SecretBox, access: &FeedAccess) -> Result<Vec<Hook>, DomainError> {
+    let feed_id = access.feed.id;
+    let rows = db.run(move |c| hooks::list_hooks(c, feed_id)).await?;
+    rows.into_iter().map(|r| load(r, sb)).collect()
+}
+
+pub async fn delete_hook(db: &Db, access: &FeedAccess, id: i64) -> Result<(), DomainError> {
+    let feed_id = access.feed.id;
+    if db.run(move |c| hooks::delete_hook(c, feed_id, id)).await? { Ok(()) } else { Err(DomainError::NotFound) }
+}
