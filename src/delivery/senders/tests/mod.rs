@@ -1,0 +1,1 @@
+//! Tests of the senders against local fakes and a real SMTP server.
