@@ -12,7 +12,7 @@ use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use super::format::{clean, html_escape};
-use super::http_client::{config_error, is_tls};
+use super::http_client::{config_error, io_kind, is_tls};
 use super::redact::Redactor;
 use super::{OutgoingEvent, SendContext, Sender, USER_AGENT};
 use crate::delivery::attempt::{Attempt, AttemptError, ErrorKind, RequestLog, ResponseLog};
@@ -301,12 +301,6 @@ async fn resolve(ctx: &SendContext, host: &str, port: u16) -> Result<Vec<SocketA
 
 fn code_of(code: &lettre::transport::smtp::response::Code) -> u16 {
     code.to_string().parse().unwrap_or(0)
-}
-
-fn io_kind(e: &(dyn std::error::Error + 'static)) -> Option<std::io::ErrorKind> {
-    std::iter::successors(Some(e), |err| err.source())
-        .find_map(|err| err.downcast_ref::<std::io::Error>())
-        .map(std::io::Error::kind)
 }
 
 /// An SMTP failure in words: the server's own reply when it refused (4xx transient, retried;

@@ -360,29 +360,38 @@ fn causes(e: &(dyn StdError + 'static)) -> String {
     parts.join(": ")
 }
 
-fn chain<'a>(
-    e: &'a (dyn StdError + 'static),
-) -> impl Iterator<Item = &'a (dyn StdError + 'static)> {
-    std::iter::successors(Some(e), |err: &&'a (dyn StdError + 'static)| {
-        (*err).source()
-    })
+/// Every error in the chain, also looking inside `std::io::Error`s, which hide their payload
+/// from `source()` (and which tokio-rustls nests two deep around a `rustls::Error`).
+fn chain<'a>(e: &'a (dyn StdError + 'static)) -> Vec<&'a (dyn StdError + 'static)> {
+    let mut out = Vec::new();
+    let mut next = Some(e);
+    while let Some(err) = next {
+        out.push(err);
+        next = match err
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            Some(inner) => Some(inner as &(dyn StdError + 'static)),
+            None => err.source(),
+        };
+    }
+    out
 }
 
-fn io_kind(e: &(dyn StdError + 'static)) -> Option<std::io::ErrorKind> {
-    chain(e)
-        .find_map(|err| err.downcast_ref::<std::io::Error>())
-        .map(|io| io.kind())
+/// The most telling I/O error kind in the chain: wrappers say `Other`, the cause says what.
+pub fn io_kind(e: &(dyn StdError + 'static)) -> Option<std::io::ErrorKind> {
+    let kinds: Vec<std::io::ErrorKind> = chain(e)
+        .into_iter()
+        .filter_map(|err| err.downcast_ref::<std::io::Error>())
+        .map(std::io::Error::kind)
+        .collect();
+    let telling = kinds.iter().find(|k| **k != std::io::ErrorKind::Other);
+    telling.or(kinds.first()).copied()
 }
 
 /// Whether a TLS failure (certificate, handshake) is in the error chain.
 pub fn is_tls(e: &(dyn StdError + 'static)) -> bool {
-    chain(e).any(|err| {
-        err.is::<rustls::Error>()
-            || err
-                .downcast_ref::<std::io::Error>()
-                .and_then(|io| io.get_ref())
-                .is_some_and(|inner| inner.is::<rustls::Error>())
-    })
+    chain(e).into_iter().any(|err| err.is::<rustls::Error>())
 }
 
 /// `host:port` of a URL, for messages.
@@ -414,7 +423,10 @@ fn describe(e: &reqwest::Error, url: &url::Url, timeout: Duration) -> AttemptErr
         )
     } else if is_tls(e) {
         (ErrorKind::Tls, format!("TLS with {at} failed: {cause}"))
-    } else if chain(e).any(|err| err.to_string().starts_with("dns error")) {
+    } else if chain(e)
+        .into_iter()
+        .any(|err| err.to_string().starts_with("dns error"))
+    {
         let host = url.host_str().unwrap_or_default();
         (ErrorKind::Dns, format!("could not resolve {host}: {cause}"))
     } else {

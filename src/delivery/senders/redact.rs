@@ -37,7 +37,8 @@ impl Redactor {
             needles.push(percent_encode(&value));
             needles.push(url::form_urlencoded::byte_serialize(value.as_bytes()).collect());
             if let Ok(json) = serde_json::to_string(&value) {
-                needles.push(json.trim_matches('"').to_owned());
+                let inner = json.strip_prefix('"').and_then(|j| j.strip_suffix('"'));
+                needles.extend(inner.map(str::to_owned));
             }
             needles.push(value);
         }
