@@ -5,4 +5,5 @@ pub mod attempt;
 pub mod oauth1;
 pub mod resolver;
 pub mod retry;
+pub mod senders;
 pub mod signing;

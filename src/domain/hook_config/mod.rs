@@ -18,7 +18,7 @@ use serde_json::{Map, Value};
 
 pub use chat::{HipchatColor, HipchatConfig, SlackConfig, TeamsConfig, TeamsFormat};
 pub use email::{BodyFormat, EmailConfig, TlsMode};
-pub use http::HttpConfig;
+pub use http::{HttpConfig, is_sensitive_header as http_sensitive_header};
 pub use social::{TwilioConfig, TwitterConfig};
 
 use crate::domain::FieldError;
@@ -187,7 +187,6 @@ macro_rules! each_kind {
         }
     };
 }
-#[allow(unused_imports)] // for the senders, which dispatch the same way
 pub(crate) use each_kind;
 
 /// The previous settings of kind `$variant`, if that is what `$prev` holds.
@@ -319,15 +318,20 @@ impl HookConfig {
     /// Every secret value, and the forms derived from them that go on the wire (such as the
     /// base64 of Basic auth), for redaction.
     pub fn secret_values(&self) -> Vec<String> {
-        let (secrets, derived) = each_kind!(self, c => (c.secret_fields(), c.derived_secrets()));
-        let mut values: Vec<String> = secrets
-            .into_iter()
-            .map(|(_, s)| s.expose().to_owned())
-            .chain(derived)
-            .filter(|v| !v.is_empty())
-            .collect();
-        values.sort();
-        values.dedup();
-        values
+        each_kind!(self, c => secret_values_of(c))
     }
+}
+
+/// Every secret value of one kind's settings, with the forms derived from them.
+pub(crate) fn secret_values_of<T: KindConfig>(config: &T) -> Vec<String> {
+    let mut values: Vec<String> = config
+        .secret_fields()
+        .into_iter()
+        .map(|(_, s)| s.expose().to_owned())
+        .chain(config.derived_secrets())
+        .filter(|v| !v.is_empty())
+        .collect();
+    values.sort();
+    values.dedup();
+    values
 }

@@ -1,0 +1,388 @@
+//! `email` hooks: one message over SMTP (lettre), to every recipient at once.
+//!
+//! The SMTP host is checked against `--allow-hosts` like HTTP targets: it is resolved here,
+//! only allowed addresses are connected to, and TLS still verifies the configured host name.
+use std::net::{IpAddr, SocketAddr};
+use std::time::Instant;
+
+use lettre::message::header::{ContentType, HeaderName, HeaderValue};
+use lettre::message::{Mailbox, MultiPart};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+use super::format::{clean, html_escape};
+use super::http_client::{config_error, io_kind, is_tls};
+use super::redact::Redactor;
+use super::{OutgoingEvent, SendContext, Sender, USER_AGENT};
+use crate::delivery::attempt::{Attempt, AttemptError, ErrorKind, RequestLog, ResponseLog};
+use crate::delivery::resolver::BlockedAddress;
+use crate::delivery::retry::AttemptClass;
+use crate::domain::hook_config::{BodyFormat, EmailConfig, TlsMode, secret_values_of};
+use crate::events::render;
+
+/// Longest subject line; mail clients show far less.
+const MAX_SUBJECT: usize = 200;
+
+/// What a failed send becomes in the attempt.
+struct Failure {
+    kind: ErrorKind,
+    class: AttemptClass,
+    message: String,
+    reply: Option<ResponseLog>,
+}
+
+impl Failure {
+    fn new(kind: ErrorKind, class: AttemptClass, message: String) -> Self {
+        Failure {
+            kind,
+            class,
+            message,
+            reply: None,
+        }
+    }
+}
+
+impl EmailConfig {
+    /// The subject, the logged body and the message itself.
+    fn message(&self, ev: &OutgoingEvent<'_>) -> Result<(String, String, Message), String> {
+        let rendered = render(ev.envelope);
+        let subject = clean(&rendered.summary, MAX_SUBJECT);
+        let from: Mailbox = self
+            .from
+            .parse()
+            .map_err(|e| format!("the From address {:?} is invalid: {e}", self.from))?;
+        let mut builder = Message::builder()
+            .from(from)
+            .subject(subject.clone())
+            .user_agent(USER_AGENT.into());
+        for to in &self.to {
+            let mailbox: Mailbox = to
+                .parse()
+                .map_err(|e| format!("the To address {to:?} is invalid: {e}"))?;
+            builder = builder.to(mailbox);
+        }
+        // Lets mail filters and receivers tie the message to the event, as http hooks do.
+        if ev.identifier.bytes().all(|b| b.is_ascii_graphic())
+            && let Ok(name) = HeaderName::new_from_ascii("X-MyGet-EventIdentifier".into())
+        {
+            builder = builder.raw_header(HeaderValue::new(name, ev.identifier.to_owned()));
+        }
+        let (logged, built) = match self.body {
+            BodyFormat::Json => {
+                let json = serde_json::to_string_pretty(ev.envelope)
+                    .unwrap_or_else(|_| ev.body.to_owned());
+                (
+                    json.clone(),
+                    builder.header(ContentType::TEXT_PLAIN).body(json),
+                )
+            }
+            BodyFormat::Text => (
+                rendered.text.clone(),
+                builder.header(ContentType::TEXT_PLAIN).body(rendered.text),
+            ),
+            BodyFormat::Html => {
+                let html = format!(
+                    "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{}</title></head>\n<body>\n{}</body></html>\n",
+                    html_escape(&subject),
+                    rendered.html
+                );
+                (
+                    html.clone(),
+                    builder.multipart(MultiPart::alternative_plain_html(rendered.text, html)),
+                )
+            }
+        };
+        let message = built.map_err(|e| format!("the message could not be built: {e}"))?;
+        Ok((subject, logged, message))
+    }
+
+    fn transport(
+        &self,
+        ctx: &SendContext,
+        addr: SocketAddr,
+    ) -> Result<AsyncSmtpTransport<Tokio1Executor>, String> {
+        let tls_parameters = || {
+            // The name checked in the server's certificate is the configured host, not the
+            // address connected to.
+            let mut builder = TlsParameters::builder(
+                self.host
+                    .trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .to_owned(),
+            );
+            for pem in &ctx.extra_roots {
+                let cert = Certificate::from_pem(pem)
+                    .map_err(|e| format!("a test root certificate is unusable: {e}"))?;
+                builder = builder.add_root_certificate(cert);
+            }
+            builder
+                .build_rustls()
+                .map_err(|e| format!("TLS could not be set up: {e}"))
+        };
+        let tls = match self.tls {
+            TlsMode::None => Tls::None,
+            TlsMode::Starttls => Tls::Required(tls_parameters()?),
+            TlsMode::Tls => Tls::Wrapper(tls_parameters()?),
+        };
+        let mut builder =
+            AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(addr.ip().to_string())
+                .port(addr.port())
+                .tls(tls)
+                .timeout(Some(ctx.timeout));
+        if let (Some(user), Some(password)) = (&self.username, &self.password) {
+            builder =
+                builder.credentials(Credentials::new(user.clone(), password.expose().to_owned()));
+        }
+        Ok(builder.build())
+    }
+
+    fn url(&self) -> String {
+        let scheme = if self.tls == TlsMode::Tls {
+            "smtps"
+        } else {
+            "smtp"
+        };
+        let host = match self.host.parse::<std::net::Ipv6Addr>() {
+            Ok(_) => format!("[{}]", self.host),
+            Err(_) => self.host.clone(),
+        };
+        format!("{scheme}://{host}:{}", self.port)
+    }
+}
+
+impl Sender for EmailConfig {
+    async fn send(&self, ctx: &SendContext, ev: &OutgoingEvent<'_>) -> Attempt {
+        let redactor = Redactor::new(secret_values_of(self));
+        let mut request = RequestLog {
+            url: self.url(),
+            method: "SMTP".into(),
+            ..RequestLog::default()
+        };
+        let (subject, logged, message) = match self.message(ev) {
+            Ok(parts) => parts,
+            Err(e) => return redactor.attempt(config_error(request, e)),
+        };
+        request.headers = vec![
+            ("From".into(), self.from.clone()),
+            ("To".into(), self.to.join(", ")),
+            ("Subject".into(), subject),
+        ];
+        if self.tls == TlsMode::Starttls {
+            request
+                .headers
+                .push(("TLS".into(), "STARTTLS (required)".into()));
+        }
+        request.body = super::http_client::log_body(logged.as_bytes());
+        let started = Instant::now();
+        let result = deliver(self, ctx, &message).await;
+        let (response, error, class) = match result {
+            Ok(reply) => (Some(reply), None, AttemptClass::Succeeded),
+            Err(f) => (
+                f.reply,
+                Some(AttemptError {
+                    kind: f.kind,
+                    message: f.message,
+                }),
+                f.class,
+            ),
+        };
+        redactor.attempt(Attempt {
+            request,
+            response,
+            error,
+            class,
+            retry_after: None,
+            duration: started.elapsed(),
+        })
+    }
+}
+
+/// Resolves, then tries each allowed address until one takes the connection.
+async fn deliver(
+    config: &EmailConfig,
+    ctx: &SendContext,
+    message: &Message,
+) -> Result<ResponseLog, Failure> {
+    let addrs = resolve(ctx, &config.host, config.port).await?;
+    let mut last = None;
+    for addr in addrs {
+        let at = addr.to_string();
+        let transport = config
+            .transport(ctx, addr)
+            .map_err(|e| Failure::new(ErrorKind::Config, AttemptClass::Permanent, e))?;
+        match tokio::time::timeout(ctx.timeout, transport.send(message.clone())).await {
+            Ok(Ok(reply)) => {
+                let text: Vec<&str> = reply.message().collect();
+                let body = text.join("\n");
+                return Ok(ResponseLog {
+                    status: code_of(&reply.code()),
+                    headers: Vec::new(),
+                    body_size: body.len() as u64,
+                    body,
+                });
+            }
+            Ok(Err(e)) => {
+                // Refused before a word was said: nothing was sent, so the next address is safe.
+                let refused = io_kind(&e) == Some(std::io::ErrorKind::ConnectionRefused);
+                let failure = describe(&e, &at, ctx);
+                if !refused {
+                    return Err(failure);
+                }
+                last = Some(failure);
+            }
+            Err(_) => {
+                let limit = humantime::format_duration(ctx.timeout);
+                return Err(Failure::new(
+                    ErrorKind::Timeout,
+                    AttemptClass::Retryable,
+                    format!("no answer from {at} within {limit}"),
+                ));
+            }
+        }
+    }
+    Err(last.unwrap_or_else(|| {
+        Failure::new(
+            ErrorKind::Dns,
+            AttemptClass::Retryable,
+            format!("{} resolves to no addresses", config.host),
+        )
+    }))
+}
+
+/// The host's addresses that `--allow-hosts` allows.
+async fn resolve(ctx: &SendContext, host: &str, port: u16) -> Result<Vec<SocketAddr>, Failure> {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    let found: Vec<SocketAddr> = match bare.parse::<IpAddr>() {
+        Ok(ip) => vec![SocketAddr::new(ip, port)],
+        Err(_) => {
+            match tokio::time::timeout(ctx.timeout, tokio::net::lookup_host((bare, port))).await {
+                Ok(Ok(addrs)) => addrs.collect(),
+                Ok(Err(e)) => {
+                    return Err(Failure::new(
+                        ErrorKind::Dns,
+                        AttemptClass::Retryable,
+                        format!("could not resolve {host}: {e}"),
+                    ));
+                }
+                Err(_) => {
+                    return Err(Failure::new(
+                        ErrorKind::Timeout,
+                        AttemptClass::Retryable,
+                        format!(
+                            "resolving {host} took longer than {}",
+                            humantime::format_duration(ctx.timeout)
+                        ),
+                    ));
+                }
+            }
+        }
+    };
+    let (allowed, blocked): (Vec<SocketAddr>, Vec<SocketAddr>) = found
+        .into_iter()
+        .partition(|a| ctx.allow.allows(bare, a.ip()));
+    if allowed.is_empty() && !blocked.is_empty() {
+        let mut addresses: Vec<IpAddr> = blocked.iter().map(SocketAddr::ip).collect();
+        addresses.sort_unstable();
+        addresses.dedup();
+        let b = BlockedAddress {
+            host: host.to_owned(),
+            addresses,
+            allowed: ctx.allow.to_string(),
+        };
+        return Err(Failure::new(
+            ErrorKind::Blocked,
+            AttemptClass::Permanent,
+            b.to_string(),
+        ));
+    }
+    Ok(allowed)
+}
+
+fn code_of(code: &lettre::transport::smtp::response::Code) -> u16 {
+    code.to_string().parse().unwrap_or(0)
+}
+
+/// An SMTP failure in words: the server's own reply when it refused (4xx transient, retried;
+/// 5xx permanent, authentication failures included), the network or TLS trouble otherwise.
+fn describe(e: &lettre::transport::smtp::Error, at: &str, ctx: &SendContext) -> Failure {
+    use std::error::Error as _;
+    let cause = e
+        .source()
+        .map(ToString::to_string)
+        .unwrap_or_else(|| e.to_string());
+    if let Some(code) = e.status() {
+        let status = code_of(&code);
+        let reply = ResponseLog {
+            status,
+            headers: Vec::new(),
+            body_size: cause.len() as u64,
+            body: cause.clone(),
+        };
+        let what = match status {
+            530 | 534 | 535 | 538 => "refused the login (check the username and password)",
+            _ => "refused the message",
+        };
+        let class = if e.is_transient() {
+            AttemptClass::Retryable
+        } else {
+            AttemptClass::Permanent
+        };
+        let when = if class == AttemptClass::Retryable {
+            " for now"
+        } else {
+            ""
+        };
+        let mut f = Failure::new(
+            ErrorKind::Smtp,
+            class,
+            format!("the SMTP server at {at} {what}{when}: {status} {cause}"),
+        );
+        f.reply = Some(reply);
+        return f;
+    }
+    let retry = |kind, message| Failure::new(kind, AttemptClass::Retryable, message);
+    if e.is_timeout() {
+        return retry(
+            ErrorKind::Timeout,
+            format!(
+                "no answer from {at} within {}",
+                humantime::format_duration(ctx.timeout)
+            ),
+        );
+    }
+    if is_tls(e) {
+        return retry(ErrorKind::Tls, format!("TLS with {at} failed: {cause}"));
+    }
+    if e.is_client() && cause.contains("STARTTLS") {
+        let message = format!(
+            "the SMTP server at {at} does not offer STARTTLS, which this hook requires; choose tls \"tls\" if it takes TLS on connect, or \"none\" for a trusted relay"
+        );
+        return Failure::new(ErrorKind::Tls, AttemptClass::Permanent, message);
+    }
+    if e.is_client() {
+        return Failure::new(
+            ErrorKind::Smtp,
+            AttemptClass::Permanent,
+            format!("SMTP with {at} failed: {cause}"),
+        );
+    }
+    match io_kind(e) {
+        Some(std::io::ErrorKind::ConnectionRefused) => retry(
+            ErrorKind::Connect,
+            format!("connection refused by {at}: {cause}"),
+        ),
+        Some(_) => retry(
+            ErrorKind::Connect,
+            format!("the connection to {at} failed: {cause}"),
+        ),
+        None if e.is_response() => retry(
+            ErrorKind::Smtp,
+            format!("the SMTP server at {at} answered something unreadable: {cause}"),
+        ),
+        None => retry(
+            ErrorKind::Connect,
+            format!("SMTP with {at} failed: {cause}"),
+        ),
+    }
+}

@@ -1,0 +1,103 @@
+//! `hipchat` hooks: a room notification through HipChat Server's v2 API.
+use serde_json::{Value, json};
+
+use super::format::truncate;
+use super::http_client::{self, Post, Received, Verdict, judge_status};
+use super::redact::Redactor;
+use super::{OutgoingEvent, SendContext, Sender, USER_AGENT};
+use crate::delivery::attempt::{Attempt, RequestLog};
+use crate::delivery::oauth1::percent_encode;
+use crate::domain::hook_config::{HipchatColor, HipchatConfig, secret_values_of};
+use crate::events::{BuildResult, build_result, render};
+
+/// HipChat refuses longer messages.
+pub const MAX_MESSAGE: usize = 10_000;
+
+impl HipchatConfig {
+    /// The colour of this event: by build state when `color_by_status`, else the chosen one.
+    pub fn color_for(&self, envelope: &Value) -> HipchatColor {
+        match (self.color_by_status, build_result(envelope)) {
+            (true, Some(BuildResult::Started)) => HipchatColor::Gray,
+            (true, Some(BuildResult::Succeeded)) => HipchatColor::Green,
+            (true, Some(BuildResult::Failed)) => HipchatColor::Red,
+            _ => self.color,
+        }
+    }
+
+    /// The notification's JSON body: the HTML rendering (values escaped by `render`), or, if
+    /// that is too long for HipChat, the plain text cut to fit (cutting HTML could break a tag).
+    pub fn payload(&self, envelope: &Value) -> Value {
+        let rendered = render(envelope);
+        let (message, format) = if rendered.html.trim_end().chars().count() <= MAX_MESSAGE {
+            (rendered.html.trim_end().to_owned(), "html")
+        } else {
+            (truncate(rendered.text.trim_end(), MAX_MESSAGE), "text")
+        };
+        json!({
+            "message": message,
+            "message_format": format,
+            "color": self.color_for(envelope).as_str(),
+            "notify": self.notify,
+        })
+    }
+}
+
+impl Sender for HipchatConfig {
+    async fn send(&self, ctx: &SendContext, ev: &OutgoingEvent<'_>) -> Attempt {
+        let redactor = Redactor::new(secret_values_of(self));
+        let address = format!(
+            "{}/v2/room/{}/notification",
+            self.server,
+            percent_encode(&self.room)
+        );
+        let url = match url::Url::parse(&address) {
+            Ok(url) => url,
+            Err(e) => {
+                let request = RequestLog {
+                    url: address,
+                    method: "POST".into(),
+                    ..RequestLog::default()
+                };
+                return redactor.attempt(http_client::config_error(
+                    request,
+                    format!("the HipChat server URL is not valid: {e}"),
+                ));
+            }
+        };
+        let post = Post {
+            logged_url: url.to_string(),
+            url,
+            headers: vec![
+                ("User-Agent".into(), USER_AGENT.into()),
+                (
+                    "Authorization".into(),
+                    format!("Bearer {}", self.auth_token.expose()),
+                ),
+            ],
+            content_type: "application/json",
+            body: self.payload(ev.envelope).to_string().into_bytes(),
+            insecure: false,
+        };
+        let exchange = http_client::post(ctx, post).await;
+        http_client::finish(exchange, &redactor, judge)
+    }
+}
+
+/// 2xx (204) succeed. HipChat explains errors in `{"error": {"code", "message", "type"}}`:
+/// 401 (bad token) and 404 (unknown room) are permanent with its message; 429 and 5xx retry.
+fn judge(r: &Received) -> Verdict {
+    let detail = serde_json::from_slice::<Value>(&r.body)
+        .ok()
+        .and_then(|v| {
+            v.pointer("/error/message")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        })
+        .or_else(|| (!r.body.is_empty()).then(|| r.text()));
+    let detail = match (r.status, detail) {
+        (401, Some(d)) => Some(format!("{d} (check the auth token)")),
+        (404, Some(d)) => Some(format!("{d} (check the room name or id)")),
+        (_, d) => d,
+    };
+    judge_status(r, "HipChat", detail, false)
+}

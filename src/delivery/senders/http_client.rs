@@ -1,0 +1,463 @@
+//! The guarded HTTP POST every HTTP-based sender uses.
+//!
+//! Guarded: names resolve through [`GuardedResolver`] (only `--allow-hosts` addresses are
+//! connected to), IP-literal hosts are checked before sending, no proxy is used (it would be
+//! the only thing resolved), and redirects are never followed (each hop would need the same
+//! checks, and a hook's URL should be the final one). The answer is read in chunks up to
+//! [`MAX_READ_BODY`] and the rest dropped, so a receiver sending a gigabyte costs no memory.
+use std::error::Error as StdError;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use reqwest::redirect::Policy;
+use time::OffsetDateTime;
+
+use super::SendContext;
+use super::redact::Redactor;
+use crate::delivery::allow::AllowList;
+use crate::delivery::attempt::{
+    Attempt, AttemptError, ErrorKind, MAX_LOGGED_BODY, MAX_READ_BODY, RequestLog, ResponseLog,
+};
+use crate::delivery::resolver::{GuardedResolver, check_url, find_blocked};
+use crate::delivery::retry::{AttemptClass, classify_status, parse_retry_after};
+
+/// Longest wait for a TCP (and TLS) connection, within the whole-attempt timeout: a receiver
+/// that takes longer to accept is down, and the rest of the budget is for its answer.
+const MAX_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Builds a guarded client (see the module documentation).
+pub fn build_client(
+    allow: &Arc<AllowList>,
+    timeout: Duration,
+    verify_tls: bool,
+    extra_roots: &[Vec<u8>],
+) -> Result<reqwest::Client, String> {
+    let mut builder = reqwest::Client::builder()
+        .no_proxy()
+        .dns_resolver(Arc::new(GuardedResolver::new(Arc::clone(allow))))
+        .redirect(Policy::none())
+        .connect_timeout(timeout.min(MAX_CONNECT_TIMEOUT))
+        .timeout(timeout)
+        .danger_accept_invalid_certs(!verify_tls);
+    for pem in extra_roots {
+        let cert = reqwest::Certificate::from_pem(pem)
+            .map_err(|e| format!("a test root certificate is not PEM: {e}"))?;
+        builder = builder.add_root_certificate(cert);
+    }
+    builder.build().map_err(|e| e.to_string())
+}
+
+/// One POST to make.
+pub struct Post {
+    pub url: url::Url,
+    /// The URL as logged (`scheme://host/[redacted]` when the URL is itself a secret).
+    pub logged_url: String,
+    /// Sent in this order after `Content-Type`.
+    pub headers: Vec<(String, String)>,
+    pub content_type: &'static str,
+    pub body: Vec<u8>,
+    /// `http` hooks with `verify_tls: false` use the client without certificate checks.
+    pub insecure: bool,
+}
+
+/// What came back, before a sender judges it.
+#[derive(Debug)]
+pub struct Received {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    /// The first [`MAX_LOGGED_BODY`] bytes.
+    pub body: Vec<u8>,
+    /// Bytes read, at most [`MAX_READ_BODY`].
+    pub body_size: u64,
+    /// Why the log shows less than the whole answer, if it does.
+    pub note: Option<String>,
+}
+
+impl Received {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// The `Retry-After` wait, if the receiver asked for one.
+    pub fn retry_after(&self) -> Option<Duration> {
+        parse_retry_after(self.header("retry-after")?, OffsetDateTime::now_utc())
+    }
+
+    /// "404 Not Found"
+    pub fn status_line(&self) -> String {
+        let reason = reqwest::StatusCode::from_u16(self.status)
+            .ok()
+            .and_then(|s| s.canonical_reason())
+            .unwrap_or("");
+        format!("{} {reason}", self.status).trim_end().to_owned()
+    }
+
+    fn log(&self) -> ResponseLog {
+        let mut body = self.text();
+        if let Some(note) = &self.note {
+            body.push_str(&format!("\n[{note}]"));
+        }
+        ResponseLog {
+            status: self.status,
+            headers: self.headers.clone(),
+            body,
+            body_size: self.body_size,
+        }
+    }
+}
+
+/// A finished exchange: the request as sent (not yet redacted) and what came of it.
+pub struct Exchange {
+    pub request: RequestLog,
+    pub outcome: Result<Received, AttemptError>,
+    pub duration: Duration,
+}
+
+/// A sender's judgement of an answer.
+pub struct Verdict {
+    pub class: AttemptClass,
+    /// Why it failed, in words (with the service's own message); `None` for success.
+    pub message: Option<String>,
+    pub retry_after: Option<Duration>,
+}
+
+impl Verdict {
+    pub fn success() -> Self {
+        Verdict {
+            class: AttemptClass::Succeeded,
+            message: None,
+            retry_after: None,
+        }
+    }
+
+    pub fn failed(class: AttemptClass, message: String) -> Self {
+        Verdict {
+            class,
+            message: Some(message),
+            retry_after: None,
+        }
+    }
+}
+
+/// The usual judgement by status: 2xx succeed; 408, 429 and 5xx retry (after `Retry-After`
+/// when given); 410 is `Gone` only where `gone_disables` (an `http` hook's receiver says its
+/// endpoint is gone for good; services say other things with 410); a redirect is permanent,
+/// naming where it pointed; everything else is permanent. `service` names the receiver in
+/// messages and `detail` is the service's own explanation.
+pub fn judge_status(
+    r: &Received,
+    service: &str,
+    detail: Option<String>,
+    gone_disables: bool,
+) -> Verdict {
+    let mut class = classify_status(r.status);
+    if class == AttemptClass::Gone && !gone_disables {
+        class = AttemptClass::Permanent;
+    }
+    if class == AttemptClass::Succeeded {
+        return Verdict::success();
+    }
+    let mut message = format!("{service} answered {}", r.status_line());
+    if (300..400).contains(&r.status) {
+        let location = r.header("location").unwrap_or("(no Location header)");
+        message.push_str(&format!(
+            ", redirecting to {location}; redirects are not followed, so set the hook's URL to the final address"
+        ));
+    } else if let Some(detail) = detail.filter(|d| !d.trim().is_empty()) {
+        message.push_str(&format!(": {}", one_line(&detail, 500)));
+    }
+    Verdict {
+        class,
+        message: Some(message),
+        retry_after: (class == AttemptClass::Retryable)
+            .then(|| r.retry_after())
+            .flatten(),
+    }
+}
+
+/// Text squeezed to one line of at most `max` characters, for messages built from answers.
+pub fn one_line(s: &str, max: usize) -> String {
+    let joined = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    match joined.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}…", &joined[..cut]),
+        None => joined,
+    }
+}
+
+/// Makes the attempt: redacted, classified by `judge` when an answer came, and by the kind of
+/// failure otherwise (blocked destinations and bad settings are permanent; network trouble is
+/// worth retrying).
+pub fn finish(
+    ex: Exchange,
+    redactor: &Redactor,
+    judge: impl FnOnce(&Received) -> Verdict,
+) -> Attempt {
+    let attempt = match ex.outcome {
+        Ok(received) => {
+            let verdict = judge(&received);
+            Attempt {
+                request: ex.request,
+                response: Some(received.log()),
+                error: verdict.message.map(|message| AttemptError {
+                    kind: ErrorKind::Http,
+                    message,
+                }),
+                class: verdict.class,
+                retry_after: verdict.retry_after,
+                duration: ex.duration,
+            }
+        }
+        Err(error) => {
+            let class = match error.kind {
+                ErrorKind::Blocked | ErrorKind::Config => AttemptClass::Permanent,
+                _ => AttemptClass::Retryable,
+            };
+            Attempt {
+                request: ex.request,
+                response: None,
+                error: Some(error),
+                class,
+                retry_after: None,
+                duration: ex.duration,
+            }
+        }
+    };
+    redactor.attempt(attempt)
+}
+
+/// Sends `post` and reads the answer (see the module documentation).
+pub async fn post(ctx: &SendContext, post: Post) -> Exchange {
+    let mut request = RequestLog {
+        url: post.logged_url.clone(),
+        method: "POST".into(),
+        headers: vec![("Content-Type".into(), post.content_type.into())],
+        body: log_body(&post.body),
+    };
+    request.headers.extend(post.headers.iter().cloned());
+    if let Err(blocked) = check_url(&ctx.allow, &post.url) {
+        let error = AttemptError {
+            kind: ErrorKind::Blocked,
+            message: blocked.to_string(),
+        };
+        return Exchange {
+            request,
+            outcome: Err(error),
+            duration: Duration::ZERO,
+        };
+    }
+    let started = Instant::now();
+    let client = if post.insecure {
+        &ctx.insecure_client
+    } else {
+        &ctx.client
+    };
+    let mut builder = client
+        .post(post.url.clone())
+        .timeout(ctx.timeout)
+        .header(reqwest::header::CONTENT_TYPE, post.content_type);
+    for (name, value) in &post.headers {
+        builder = builder.header(name.as_str(), value.as_str());
+    }
+    let outcome = match builder.body(post.body).send().await {
+        Ok(response) => Ok(read(response).await),
+        Err(e) => Err(describe(&e, &post.url, ctx.timeout)),
+    };
+    Exchange {
+        request,
+        outcome,
+        duration: started.elapsed(),
+    }
+}
+
+/// A request body as logged: lossy UTF-8, capped like answers are.
+pub fn log_body(body: &[u8]) -> String {
+    let shown = &body[..body.len().min(MAX_LOGGED_BODY)];
+    let mut text = String::from_utf8_lossy(shown).into_owned();
+    if body.len() > MAX_LOGGED_BODY {
+        text.push_str(&format!(
+            "\n[showing {MAX_LOGGED_BODY} of {} bytes]",
+            body.len()
+        ));
+    }
+    text
+}
+
+async fn read(mut response: reqwest::Response) -> Received {
+    let status = response.status().as_u16();
+    let headers = response
+        .headers()
+        .iter()
+        .map(|(n, v)| {
+            (
+                n.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    let mut body = Vec::new();
+    let mut size: u64 = 0;
+    let mut note = None;
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                let room = MAX_LOGGED_BODY.saturating_sub(body.len());
+                body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                size = size.saturating_add(chunk.len() as u64);
+                if size >= MAX_READ_BODY {
+                    size = MAX_READ_BODY;
+                    note = Some(format!(
+                        "reading stopped after {MAX_READ_BODY} bytes; showing the first {}",
+                        body.len()
+                    ));
+                    break;
+                }
+            }
+            Ok(None) => break,
+            Err(e) => {
+                // The status is what the receiver decided; a broken body does not change it.
+                note = Some(format!(
+                    "reading the body failed after {size} bytes: {}",
+                    causes(&e)
+                ));
+                break;
+            }
+        }
+    }
+    if note.is_none() && size > body.len() as u64 {
+        note = Some(format!("showing the first {} of {size} bytes", body.len()));
+    }
+    Received {
+        status,
+        headers,
+        body,
+        body_size: size,
+        note,
+    }
+}
+
+/// The error's causes, without the top-level reqwest message (which repeats the URL, and the
+/// URL may be a secret), de-duplicated: hyper and reqwest often say the same thing twice.
+fn causes(e: &(dyn StdError + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut current = e.source();
+    while let Some(err) = current {
+        let text = err.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        current = err.source();
+    }
+    if parts.is_empty() {
+        parts.push(e.to_string());
+    }
+    parts.join(": ")
+}
+
+/// Every error in the chain, also looking inside `std::io::Error`s, which hide their payload
+/// from `source()` (and which tokio-rustls nests two deep around a `rustls::Error`).
+fn chain<'a>(e: &'a (dyn StdError + 'static)) -> Vec<&'a (dyn StdError + 'static)> {
+    let mut out = Vec::new();
+    let mut next = Some(e);
+    while let Some(err) = next {
+        out.push(err);
+        next = match err
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            Some(inner) => Some(inner as &(dyn StdError + 'static)),
+            None => err.source(),
+        };
+    }
+    out
+}
+
+/// The most telling I/O error kind in the chain: wrappers say `Other`, the cause says what.
+pub fn io_kind(e: &(dyn StdError + 'static)) -> Option<std::io::ErrorKind> {
+    let kinds: Vec<std::io::ErrorKind> = chain(e)
+        .into_iter()
+        .filter_map(|err| err.downcast_ref::<std::io::Error>())
+        .map(std::io::Error::kind)
+        .collect();
+    let telling = kinds.iter().find(|k| **k != std::io::ErrorKind::Other);
+    telling.or(kinds.first()).copied()
+}
+
+/// Whether a TLS failure (certificate, handshake) is in the error chain.
+pub fn is_tls(e: &(dyn StdError + 'static)) -> bool {
+    chain(e).into_iter().any(|err| err.is::<rustls::Error>())
+}
+
+/// `host:port` of a URL, for messages.
+pub fn endpoint(url: &url::Url) -> String {
+    let host = url.host_str().unwrap_or_default();
+    match url.port_or_known_default() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
+    }
+}
+
+/// Describes a failed request in words, with its kind.
+fn describe(e: &reqwest::Error, url: &url::Url, timeout: Duration) -> AttemptError {
+    let at = endpoint(url);
+    let cause = causes(e);
+    let (kind, message) = if let Some(blocked) = find_blocked(e) {
+        (ErrorKind::Blocked, blocked.to_string())
+    } else if e.is_timeout() && e.is_connect() {
+        let limit = humantime::format_duration(timeout.min(MAX_CONNECT_TIMEOUT));
+        (
+            ErrorKind::Timeout,
+            format!("could not connect to {at} within {limit}"),
+        )
+    } else if e.is_timeout() {
+        let limit = humantime::format_duration(timeout);
+        (
+            ErrorKind::Timeout,
+            format!("no answer from {at} within {limit}"),
+        )
+    } else if is_tls(e) {
+        (ErrorKind::Tls, format!("TLS with {at} failed: {cause}"))
+    } else if chain(e)
+        .into_iter()
+        .any(|err| err.to_string().starts_with("dns error"))
+    {
+        let host = url.host_str().unwrap_or_default();
+        (ErrorKind::Dns, format!("could not resolve {host}: {cause}"))
+    } else {
+        use std::io::ErrorKind as Io;
+        match io_kind(e) {
+            Some(Io::ConnectionRefused) => (
+                ErrorKind::Connect,
+                format!("connection refused by {at}: {cause}"),
+            ),
+            Some(
+                Io::ConnectionReset | Io::ConnectionAborted | Io::BrokenPipe | Io::UnexpectedEof,
+            ) => (
+                ErrorKind::Connect,
+                format!("connection to {at} was closed: {cause}"),
+            ),
+            // hyper's "connection closed before message completed": accepted, then hung up.
+            _ if e.is_connect() || cause.contains("connection closed") => (
+                ErrorKind::Connect,
+                format!("could not connect to {at}: {cause}"),
+            ),
+            _ => (
+                ErrorKind::Http,
+                format!("the answer from {at} was not valid HTTP: {cause}"),
+            ),
+        }
+    };
+    AttemptError { kind, message }
+}
+
+/// An attempt that could not be made because a setting is unusable (caught at save time
+/// normally; this covers rows written by older versions).
+pub fn config_error(request: RequestLog, message: impl Into<String>) -> Attempt {
+    Attempt::not_sent(request, ErrorKind::Config, message, AttemptClass::Permanent)
+}

@@ -1,0 +1,121 @@
+//! One sender per hook kind: from "deliver this stored event with this hook's settings" to the
+//! wire and back, returning the [`Attempt`] record the worker stores and classifies by.
+//!
+//! Every HTTP-based sender goes through [`http_client`], which enforces `--allow-hosts`, never
+//! follows redirects and caps what it reads; e-mail resolves and checks its SMTP host itself.
+//! Whatever the kind, every secret of the hook is redacted from the attempt (URL, headers,
+//! bodies, error messages) by [`Redactor`] before it is returned.
+mod email;
+mod format;
+mod hipchat;
+mod http;
+pub mod http_client;
+mod redact;
+mod slack;
+mod teams;
+#[cfg(test)]
+mod tests;
+mod twilio;
+mod twitter;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+
+pub use redact::Redactor;
+
+use super::allow::AllowList;
+use super::attempt::Attempt;
+use crate::domain::hook_config::{HookConfig, each_kind};
+use crate::events::EventType;
+
+/// What every sender needs from the worker: the guarded HTTP clients, the allow list (e-mail
+/// checks its host itself), and the per-attempt timeout.
+#[derive(Clone)]
+pub struct SendContext {
+    /// The guarded client (see [`http_client::build_client`]); certificates are verified.
+    pub client: reqwest::Client,
+    pub allow: Arc<AllowList>,
+    /// Whole-attempt timeout (`--delivery-timeout`).
+    pub timeout: Duration,
+    /// The same client, without certificate checks, for `http` hooks with `verify_tls: false`.
+    pub insecure_client: reqwest::Client,
+    /// Extra trusted root certificates (PEM), for a test's own certificate authority. Empty in
+    /// production, where the built-in Web PKI roots are trusted.
+    pub extra_roots: Vec<Vec<u8>>,
+}
+
+impl std::fmt::Debug for SendContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SendContext")
+            .field("allow", &self.allow.to_string())
+            .field("timeout", &self.timeout)
+            .field("extra_roots", &self.extra_roots.len())
+            .finish()
+    }
+}
+
+impl SendContext {
+    /// Builds the guarded clients.
+    ///
+    /// # Panics
+    /// If the TLS backend can not be set up, which with the built-in rustls configuration only
+    /// a broken build causes; [`SendContext::try_new`] reports it instead.
+    pub fn new(allow: Arc<AllowList>, timeout: Duration) -> Self {
+        match Self::try_new(allow, timeout, Vec::new()) {
+            Ok(ctx) => ctx,
+            Err(e) => panic!("cannot set up the delivery HTTP client: {e}"),
+        }
+    }
+
+    /// Builds the guarded clients, trusting `extra_roots` (PEM certificates) besides the Web PKI.
+    pub fn try_new(
+        allow: Arc<AllowList>,
+        timeout: Duration,
+        extra_roots: Vec<Vec<u8>>,
+    ) -> Result<Self, String> {
+        let client = http_client::build_client(&allow, timeout, true, &extra_roots)?;
+        let insecure_client = http_client::build_client(&allow, timeout, false, &extra_roots)?;
+        Ok(SendContext {
+            client,
+            allow,
+            timeout,
+            insecure_client,
+            extra_roots,
+        })
+    }
+}
+
+/// One stored event, ready to deliver.
+#[derive(Debug, Clone, Copy)]
+pub struct OutgoingEvent<'a> {
+    pub event: EventType,
+    /// The envelope's `Identifier`.
+    pub identifier: &'a str,
+    /// The envelope JSON exactly as stored; `http` hooks send these bytes unchanged.
+    pub body: &'a str,
+    /// The same envelope, parsed, for the senders that render it.
+    pub envelope: &'a Value,
+}
+
+/// Delivers one event with one hook's settings. Never fails: whatever happens is described by
+/// the returned attempt, with every secret redacted.
+pub trait Sender {
+    fn send(
+        &self,
+        ctx: &SendContext,
+        ev: &OutgoingEvent<'_>,
+    ) -> impl Future<Output = Attempt> + Send;
+}
+
+impl HookConfig {
+    /// Delivers `ev` with the sender of this hook's kind.
+    pub async fn send(&self, ctx: &SendContext, ev: &OutgoingEvent<'_>) -> Attempt {
+        each_kind!(self, c => c.send(ctx, ev).await)
+    }
+}
+
+/// `User-Agent` of the service senders (`http` hooks send the MyGet-compatible one).
+pub const USER_AGENT: &str = concat!("feedhooks/", env!("CARGO_PKG_VERSION"));

@@ -1,0 +1,92 @@
+//! `slack` hooks: a message through an incoming webhook.
+use serde_json::{Map, Value, json};
+
+use super::format::{facts, slack_escape};
+use super::http_client::{self, Post, Received, Verdict, judge_status};
+use super::redact::{Redactor, opaque_url};
+use super::{OutgoingEvent, SendContext, Sender, USER_AGENT};
+use crate::delivery::attempt::{Attempt, RequestLog};
+use crate::domain::hook_config::{SlackConfig, secret_values_of};
+use crate::events::{BuildResult, EventType, build_result, render};
+
+impl SlackConfig {
+    /// The message: the summary and `<url|label>` links in `text`; a build result also gets
+    /// an attachment coloured good/danger with the build's facts as fields.
+    pub fn payload(&self, ev: &OutgoingEvent<'_>) -> Value {
+        let rendered = render(ev.envelope);
+        let mut text = slack_escape(&rendered.summary);
+        let links: Vec<String> = rendered
+            .links
+            .iter()
+            // `render` only lists URLs without whitespace, `<`, `>` or `|`, which could break
+            // out of the link markup; the label is ours.
+            .map(|l| format!("<{}|{}>", l.url, slack_escape(l.label)))
+            .collect();
+        if !links.is_empty() {
+            text.push('\n');
+            text.push_str(&links.join(" | "));
+        }
+        let mut message = Map::new();
+        message.insert("text".into(), text.into());
+        if ev.event == EventType::BuildFinished {
+            let color = match build_result(ev.envelope) {
+                Some(BuildResult::Succeeded) => "good",
+                Some(BuildResult::Failed) => "danger",
+                _ => "warning",
+            };
+            let fields: Vec<Value> = facts(ev.envelope)
+                .into_iter()
+                .map(|(title, value)| {
+                    json!({"title": title, "value": slack_escape(&value), "short": title != "Packages"})
+                })
+                .collect();
+            message.insert(
+                "attachments".into(),
+                json!([{"fallback": slack_escape(&rendered.summary), "color": color, "fields": fields}]),
+            );
+        }
+        if let Some(channel) = &self.channel {
+            message.insert("channel".into(), channel.clone().into());
+        }
+        Value::Object(message)
+    }
+}
+
+impl Sender for SlackConfig {
+    async fn send(&self, ctx: &SendContext, ev: &OutgoingEvent<'_>) -> Attempt {
+        let redactor = Redactor::new(secret_values_of(self));
+        let url = match url::Url::parse(self.webhook_url.expose()) {
+            Ok(url) => url,
+            Err(e) => {
+                let request = RequestLog {
+                    url: "[redacted]".into(),
+                    method: "POST".into(),
+                    ..RequestLog::default()
+                };
+                return redactor.attempt(http_client::config_error(
+                    request,
+                    format!("the Slack webhook URL is not valid: {e}"),
+                ));
+            }
+        };
+        let post = Post {
+            logged_url: opaque_url(&url),
+            url,
+            headers: vec![("User-Agent".into(), USER_AGENT.into())],
+            content_type: "application/json",
+            body: self.payload(ev).to_string().into_bytes(),
+            insecure: false,
+        };
+        let exchange = http_client::post(ctx, post).await;
+        http_client::finish(exchange, &redactor, judge)
+    }
+}
+
+/// 200 `ok` succeeds. Errors are plain words (`invalid_payload`, `channel_not_found`,
+/// `no_service`, `action_prohibited`, `channel_is_archived`...), shown as they are; 429 waits
+/// out `Retry-After`. A 410 (archived channel) is permanent, but does not disable the hook the
+/// way an `http` receiver's 410 does.
+fn judge(r: &Received) -> Verdict {
+    let detail = (!r.body.is_empty()).then(|| r.text());
+    judge_status(r, "Slack", detail, false)
+}

@@ -1,0 +1,188 @@
+//! `teams` hooks: an Adaptive Card for Teams Workflows webhooks, or a legacy MessageCard.
+use serde_json::{Value, json};
+
+use super::format::{clean, facts, html_escape, markdown_escape, truncate};
+use super::http_client::{self, Post, Received, Verdict, judge_status};
+use super::redact::{Redactor, opaque_url};
+use super::{OutgoingEvent, SendContext, Sender, USER_AGENT};
+use crate::delivery::attempt::{Attempt, RequestLog};
+use crate::domain::hook_config::{TeamsConfig, TeamsFormat, secret_values_of};
+use crate::events::{BuildResult, Link, build_result, render};
+
+/// Teams refuses cards over 28 KB; this leaves room for the envelope around the card.
+pub const MAX_CARD_BYTES: usize = 27 * 1024;
+/// Longest package description shown on a card; the details page has the rest.
+const MAX_DESCRIPTION: usize = 1000;
+
+/// The texts of a card before a format lays them out; shortened together when too big.
+struct Content {
+    summary: String,
+    description: Option<String>,
+    facts: Vec<(&'static str, String)>,
+    links: Vec<Link>,
+    color: &'static str,
+}
+
+impl Content {
+    fn of(envelope: &Value) -> Self {
+        let description = envelope
+            .pointer("/Payload/PackageMetadata/Description")
+            .and_then(Value::as_str)
+            .map(|d| clean(d, MAX_DESCRIPTION))
+            .filter(|d| !d.is_empty());
+        let color = match build_result(envelope) {
+            Some(BuildResult::Succeeded) => "2EB886",
+            Some(BuildResult::Failed) => "D00000",
+            _ => "0076D7",
+        };
+        let rendered = render(envelope);
+        Content {
+            summary: rendered.summary,
+            description,
+            facts: facts(envelope),
+            links: rendered.links,
+            color,
+        }
+    }
+
+    /// Halves the longest text; false when nothing is long enough to be worth cutting.
+    fn shrink(&mut self) -> bool {
+        let mut texts: Vec<&mut String> = self.facts.iter_mut().map(|(_, v)| v).collect();
+        texts.extend(self.description.as_mut());
+        texts.push(&mut self.summary);
+        let Some(longest) = texts.into_iter().max_by_key(|t| t.len()) else {
+            return false;
+        };
+        let chars = longest.chars().count();
+        if chars < 40 {
+            return false;
+        }
+        *longest = truncate(longest, chars / 2);
+        true
+    }
+
+    fn adaptive(&self) -> Value {
+        let text = |s: &str| markdown_escape(s);
+        let mut body = vec![
+            json!({"type": "TextBlock", "text": text(&self.summary), "weight": "Bolder", "wrap": true}),
+        ];
+        if let Some(d) = &self.description {
+            body.push(
+                json!({"type": "TextBlock", "text": text(d), "wrap": true, "isSubtle": true}),
+            );
+        }
+        if !self.facts.is_empty() {
+            let facts: Vec<Value> = self
+                .facts
+                .iter()
+                .map(|(k, v)| json!({"title": k, "value": text(v)}))
+                .collect();
+            body.push(json!({"type": "FactSet", "facts": facts}));
+        }
+        let actions: Vec<Value> = self
+            .links
+            .iter()
+            .map(|l| json!({"type": "Action.OpenUrl", "title": l.label, "url": l.url}))
+            .collect();
+        json!({
+            "type": "message",
+            "attachments": [{
+                "contentType": "application/vnd.microsoft.card.adaptive",
+                "contentUrl": null,
+                "content": {
+                    "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+                    "type": "AdaptiveCard",
+                    "version": "1.2",
+                    "body": body,
+                    "actions": actions,
+                },
+            }],
+        })
+    }
+
+    /// MessageCard text is Markdown that also renders some HTML, so both are escaped.
+    fn messagecard(&self) -> Value {
+        let text = |s: &str| markdown_escape(&html_escape(s));
+        let mut section = json!({
+            "activityTitle": text(&self.summary),
+            "facts": self.facts.iter().map(|(k, v)| json!({"name": k, "value": text(v)})).collect::<Vec<_>>(),
+            "markdown": true,
+        });
+        if let Some(d) = &self.description {
+            section["text"] = text(d).into();
+        }
+        let actions: Vec<Value> = self
+            .links
+            .iter()
+            .map(|l| json!({"@type": "OpenUri", "name": l.label, "targets": [{"os": "default", "uri": l.url}]}))
+            .collect();
+        json!({
+            "@type": "MessageCard",
+            "@context": "http://schema.org/extensions",
+            "themeColor": self.color,
+            "summary": clean(&self.summary, 200),
+            "sections": [section],
+            "potentialAction": actions,
+        })
+    }
+}
+
+impl TeamsConfig {
+    /// The card in the chosen format, shortened until it fits in [`MAX_CARD_BYTES`].
+    pub fn payload(&self, envelope: &Value) -> Value {
+        let mut content = Content::of(envelope);
+        loop {
+            let card = match self.format {
+                TeamsFormat::Adaptive => content.adaptive(),
+                TeamsFormat::Messagecard => content.messagecard(),
+            };
+            if card.to_string().len() <= MAX_CARD_BYTES || !content.shrink() {
+                return card;
+            }
+        }
+    }
+}
+
+impl Sender for TeamsConfig {
+    async fn send(&self, ctx: &SendContext, ev: &OutgoingEvent<'_>) -> Attempt {
+        let redactor = Redactor::new(secret_values_of(self));
+        let url = match url::Url::parse(self.webhook_url.expose()) {
+            Ok(url) => url,
+            Err(e) => {
+                let request = RequestLog {
+                    url: "[redacted]".into(),
+                    method: "POST".into(),
+                    ..RequestLog::default()
+                };
+                return redactor.attempt(http_client::config_error(
+                    request,
+                    format!("the Teams webhook URL is not valid: {e}"),
+                ));
+            }
+        };
+        let post = Post {
+            logged_url: opaque_url(&url),
+            url,
+            headers: vec![("User-Agent".into(), USER_AGENT.into())],
+            content_type: "application/json",
+            body: self.payload(ev.envelope).to_string().into_bytes(),
+            insecure: false,
+        };
+        let exchange = http_client::post(ctx, post).await;
+        http_client::finish(exchange, &redactor, judge)
+    }
+}
+
+/// 200 (legacy connectors, body `1`) and 202 (Workflows) both succeed. Workflows explain
+/// errors as `{"error": {"code", "message"}}`, connectors in plain text.
+fn judge(r: &Received) -> Verdict {
+    let detail = serde_json::from_slice::<Value>(&r.body)
+        .ok()
+        .and_then(|v| {
+            v.pointer("/error/message")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        })
+        .or_else(|| (!r.body.is_empty()).then(|| r.text()));
+    judge_status(r, "Teams", detail, false)
+}

@@ -1,0 +1,3 @@
+//! Tests of the senders against local fakes on 127.0.0.1 and a real SMTP server.
+mod fake;
+mod http;

@@ -1,0 +1,154 @@
+//! `twitter` hooks: a post through X's API v2 (`POST /2/tweets`), signed with OAuth 1.0a.
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use super::format::truncate;
+use super::http_client::{self, Post, Received, Verdict, judge_status};
+use super::redact::Redactor;
+use super::{OutgoingEvent, SendContext, Sender, USER_AGENT};
+use crate::delivery::attempt::{Attempt, RequestLog};
+use crate::delivery::oauth1;
+use crate::delivery::retry::AttemptClass;
+use crate::domain::hook_config::{TwitterConfig, secret_values_of};
+use crate::events::render;
+
+/// X's limit, in its weighted characters.
+pub const MAX_WEIGHT: usize = 280;
+/// What X counts for any URL, whatever its length (t.co wrapping).
+pub const URL_WEIGHT: usize = 23;
+
+/// X's weighted length: characters of the common Latin, punctuation and symbol ranges count
+/// 1, all others (CJK, emoji...) 2, and a URL 23. A word with a dot might be taken for a
+/// domain (`System.IO`), so it counts at least 23 too: over-counting only shortens the text,
+/// under-counting would get the post refused.
+pub fn weighted_length(text: &str) -> usize {
+    let char_weight = |c: char| match u32::from(c) {
+        0..=4351 | 8192..=8205 | 8208..=8223 | 8242..=8247 => 1,
+        _ => 2,
+    };
+    let mut total = 0;
+    for word in text.split(' ') {
+        let weight: usize = word.chars().map(char_weight).sum();
+        let lower = word.to_ascii_lowercase();
+        total += if lower.starts_with("http://") || lower.starts_with("https://") {
+            URL_WEIGHT
+        } else if word.contains('.') {
+            weight.max(URL_WEIGHT)
+        } else {
+            weight
+        };
+    }
+    // The spaces split on.
+    total + text.matches(' ').count()
+}
+
+impl TwitterConfig {
+    /// The post: the summary, cut with "…" to fit, and the event's first link.
+    pub fn text(&self, envelope: &Value) -> String {
+        let rendered = render(envelope);
+        let compose = |summary: &str| match rendered.links.first() {
+            Some(link) => format!("{summary} {}", link.url),
+            None => summary.to_owned(),
+        };
+        let full = compose(&rendered.summary);
+        if weighted_length(&full) <= MAX_WEIGHT {
+            return full;
+        }
+        // The longest prefix that fits; lengths grow with the prefix, so halving finds it.
+        let (mut fits, mut too_long) = (0, rendered.summary.chars().count());
+        while too_long - fits > 1 {
+            let mid = (fits + too_long) / 2;
+            if weighted_length(&compose(&truncate(&rendered.summary, mid))) <= MAX_WEIGHT {
+                fits = mid;
+            } else {
+                too_long = mid;
+            }
+        }
+        compose(&truncate(&rendered.summary, fits))
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("{}/2/tweets", self.api_base)
+    }
+}
+
+impl Sender for TwitterConfig {
+    async fn send(&self, ctx: &SendContext, ev: &OutgoingEvent<'_>) -> Attempt {
+        let redactor = Redactor::new(secret_values_of(self));
+        let address = self.endpoint();
+        let url = match url::Url::parse(&address) {
+            Ok(url) => url,
+            Err(e) => {
+                let request = RequestLog {
+                    url: address,
+                    method: "POST".into(),
+                    ..RequestLog::default()
+                };
+                return redactor.attempt(http_client::config_error(
+                    request,
+                    format!("the X API URL is not valid: {e}"),
+                ));
+            }
+        };
+        let timestamp =
+            u64::try_from(time::OffsetDateTime::now_utc().unix_timestamp()).unwrap_or(0);
+        let authorization = oauth1::authorization_header(
+            "POST",
+            url.as_str(),
+            &self.credentials(),
+            &oauth1::new_nonce(),
+            timestamp,
+        );
+        let post = Post {
+            logged_url: url.to_string(),
+            url,
+            headers: vec![
+                ("User-Agent".into(), USER_AGENT.into()),
+                ("Authorization".into(), authorization),
+            ],
+            content_type: "application/json",
+            body: json!({"text": self.text(ev.envelope)})
+                .to_string()
+                .into_bytes(),
+            insecure: false,
+        };
+        let exchange = http_client::post(ctx, post).await;
+        http_client::finish(exchange, &redactor, judge)
+    }
+}
+
+/// 201 succeeds. 401 (bad keys) and 403 (duplicate content, missing write permission) are
+/// permanent with X's explanation; 429 is retried once the limit resets (`x-rate-limit-reset`,
+/// epoch seconds; X sends no `Retry-After`).
+fn judge(r: &Received) -> Verdict {
+    let body = serde_json::from_slice::<Value>(&r.body).ok();
+    let detail = body.as_ref().and_then(|b| {
+        b.get("detail")
+            .or_else(|| b.pointer("/errors/0/message"))
+            .or_else(|| b.get("title"))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    });
+    let detail = match (r.status, detail) {
+        (401, d) => Some(
+            format!(
+                "{} (check the consumer key and secret, token and token secret)",
+                d.unwrap_or_default()
+            )
+            .trim_start()
+            .to_owned(),
+        ),
+        (_, d) => d.or_else(|| (!r.body.is_empty()).then(|| r.text())),
+    };
+    let mut verdict = judge_status(r, "X", detail, false);
+    if verdict.class == AttemptClass::Retryable {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let reset = r
+            .header("x-rate-limit-reset")
+            .and_then(|v| v.trim().parse::<i64>().ok())
+            .map(|at| Duration::from_secs(u64::try_from(at - now).unwrap_or(0)));
+        verdict.retry_after = reset.or(verdict.retry_after);
+    }
+    verdict
+}
