@@ -45,6 +45,7 @@ CREATE TABLE deliveries (
     status        TEXT NOT NULL CHECK (status IN ('pending', 'succeeded', 'failed')),
     attempts      INTEGER NOT NULL DEFAULT 0,
     due_at        INTEGER,
+    claimed       INTEGER NOT NULL DEFAULT 0,  -- 1 while a worker holds it (released at start-up)
     redelivery_of INTEGER REFERENCES deliveries(id) ON DELETE SET NULL,
     last_outcome  TEXT,                    -- short text of the last attempt's result
     created_at    INTEGER NOT NULL,

@@ -10,10 +10,18 @@ use url::Url;
 
 use crate::config::Settings;
 use crate::data_dir::{self, DATABASE_FILE, DataDirError, SecretKey};
+use crate::db::deliveries::release_claims;
 use crate::db::{Db, DbError};
+use crate::delivery::metrics::Metrics;
+use crate::delivery::recorder::Recorder;
+use crate::delivery::retry::RetryPolicy;
+use crate::delivery::senders::SendContext;
+use crate::delivery::worker::Worker;
 use crate::domain::accounts;
 use crate::domain::event_writer::EventWriter;
+use crate::domain::secret_box::SecretBox;
 use crate::domain::throttle::LoginThrottle;
+use crate::domain::time::now_ms;
 use tokio::sync::Notify;
 
 /// Why the server could not start; each prints as one line naming the cause.
@@ -23,6 +31,8 @@ pub enum StartError {
     DataDir(#[from] DataDirError),
     #[error(transparent)]
     Database(#[from] DbError),
+    #[error("cannot set up the delivery HTTP client: {0}")]
+    Client(String),
     #[error("cannot prepare the first-start setup link: {0}")]
     Setup(crate::domain::DomainError),
     #[error("cannot listen on {addr}: {source}")]
@@ -44,6 +54,9 @@ pub struct AppState {
     pub events: EventWriter,
     /// Wakes the delivery worker when new deliveries are due now.
     pub wake: Arc<Notify>,
+    /// Seals and opens stored hook secrets.
+    pub secrets: SecretBox,
+    pub metrics: Arc<Metrics>,
 }
 
 impl AppState {
@@ -62,6 +75,10 @@ pub struct Application {
     server: Server,
     state: web::Data<AppState>,
     stop: CancellationToken,
+    worker: Arc<Worker>,
+    recorder: tokio::task::JoinHandle<()>,
+    /// Held for the life of the server: one server per data dir.
+    _lock: std::fs::File,
 }
 
 /// How long in-flight requests get to finish once shutdown starts.
@@ -72,6 +89,7 @@ impl Application {
     /// picks a free port, which tests read back with [`Application::port`]).
     pub async fn build(settings: Settings) -> Result<Self, StartError> {
         let key = data_dir::prepare(&settings.data_dir)?;
+        let lock = data_dir::lock(&settings.data_dir)?;
         let db_path = settings.data_dir.join(DATABASE_FILE);
         let db = tokio::task::spawn_blocking(move || Db::open(&db_path))
             .await
@@ -97,8 +115,34 @@ impl Application {
             tracing::warn!(%url, "no user exists yet: open this one-time link to create the first administrator");
         }
 
+        // The previous process is gone (we hold the lock): its claims are due again now.
+        let released = db.run(|c| release_claims(c, now_ms())).await?;
+        if released > 0 {
+            tracing::info!(
+                deliveries = released,
+                "resuming deliveries that were in flight when the server last stopped"
+            );
+        }
         let wake = Arc::new(Notify::new());
         let events = EventWriter::start(db.clone(), wake.clone());
+        let secrets = SecretBox::new(&key);
+        let metrics = Arc::new(Metrics::default());
+        let ctx = SendContext::try_new(
+            Arc::new(settings.allow_hosts.clone()),
+            settings.delivery_timeout,
+            settings.extra_root_certs.clone(),
+        )
+        .map_err(StartError::Client)?;
+        let (recorder, recorder_task) = Recorder::start(db.clone());
+        let worker = Arc::new(Worker::new(
+            db.clone(),
+            secrets.clone(),
+            ctx,
+            RetryPolicy::new(settings.retry_schedule.clone()),
+            wake.clone(),
+            recorder,
+            metrics.clone(),
+        ));
         let state = web::Data::new(AppState {
             db,
             settings,
@@ -107,6 +151,8 @@ impl Application {
             throttle: LoginThrottle::default(),
             events,
             wake,
+            secrets,
+            metrics,
         });
         let app_state = state.clone();
         let server = HttpServer::new(move || {
@@ -125,6 +171,9 @@ impl Application {
             server,
             state,
             stop: CancellationToken::new(),
+            worker,
+            recorder: recorder_task,
+            _lock: lock,
         })
     }
 
@@ -153,11 +202,32 @@ impl Application {
             }
             handle.stop(true).await;
         });
+        let background = CancellationToken::new();
+        let worker = tokio::spawn(self.worker.clone().run(background.clone(), SHUTDOWN_GRACE));
+        let retention = tokio::spawn(crate::delivery::retention::run(
+            self.state.db.clone(),
+            self.state.settings.retention_days,
+            background.clone(),
+        ));
         tracing::info!(url = %self.state.base_url, "feedhooks is listening");
-        self.server.await?;
+        let served = self.server.await;
         self.stop.cancel();
+        // Requests are done; now the worker stops claiming and lets attempts in flight finish.
+        background.cancel();
+        let _ = worker.await;
+        let _ = retention.await;
+        drop(self.worker);
+        // The recorder ends once the last attempt's result is written.
+        if tokio::time::timeout(Duration::from_secs(10), self.recorder)
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                "some attempt results were not recorded; those deliveries are retried after the next start"
+            );
+        }
         tracing::info!("stopped");
-        Ok(())
+        Ok(served?)
     }
 }
 

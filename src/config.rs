@@ -102,6 +102,8 @@ pub struct Settings {
     pub retry_schedule: Vec<Duration>,
     pub delivery_timeout: Duration,
     pub retention_days: u32,
+    /// Extra trusted root certificates (PEM) for deliveries; tests use their own CA. Not a flag.
+    pub extra_root_certs: Vec<Vec<u8>>,
 }
 
 impl From<SettingsArgs> for Settings {
@@ -114,6 +116,7 @@ impl From<SettingsArgs> for Settings {
             retry_schedule: a.retry_schedule.0,
             delivery_timeout: a.delivery_timeout,
             retention_days: a.retention_days,
+            extra_root_certs: Vec::new(),
         }
     }
 }
@@ -129,6 +132,7 @@ impl Settings {
             retry_schedule: parse_schedule(DEFAULT_SCHEDULE).expect("the default schedule parses"),
             delivery_timeout: Duration::from_secs(15),
             retention_days: 30,
+            extra_root_certs: Vec::new(),
         }
     }
 }

@@ -20,6 +20,8 @@ pub enum DataDirError {
     NotWritable { path: PathBuf, source: io::Error },
     #[error("cannot read the key file {path}: {source}")]
     ReadKey { path: PathBuf, source: io::Error },
+    #[error("another feedhooks server is using the data directory {path}")]
+    Locked { path: PathBuf },
     #[error("the key file {path} is damaged: expected {KEY_LEN} bytes, found {found}")]
     BadKey { path: PathBuf, found: usize },
 }
@@ -46,6 +48,25 @@ impl SecretKey {
     #[cfg(test)]
     pub fn for_tests(bytes: [u8; KEY_LEN]) -> Self {
         SecretKey(bytes)
+    }
+}
+
+/// Takes the data dir for this process: one server per data dir, since the worker releases
+/// every claimed delivery at start-up. The lock lasts as long as the returned file is open.
+pub fn lock(dir: &Path) -> Result<fs::File, DataDirError> {
+    let path = dir.join("server.lock");
+    let file = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|source| DataDirError::NotWritable {
+            path: dir.into(),
+            source,
+        })?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(_) => Err(DataDirError::Locked { path: dir.into() }),
     }
 }
 

@@ -22,20 +22,34 @@ pub struct Claimed {
 /// Claims up to `limit` due deliveries, skipping hooks in `busy_hooks` (at their concurrency
 /// limit). A claim moves `due_at` to the end of the lease: if the worker dies, the delivery is
 /// due again then, so nothing is lost.
-pub fn claim_due(c: &mut Connection, now: i64, lease_until: i64, limit: i64, busy_hooks: &[i64]) -> Result<Vec<Claimed>, DbError> {
+pub fn claim_due(
+    c: &mut Connection,
+    now: i64,
+    lease_until: i64,
+    limit: i64,
+    busy_hooks: &[i64],
+) -> Result<Vec<Claimed>, DbError> {
     let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let exclude = if busy_hooks.is_empty() {
         String::new()
     } else {
-        format!(" AND hook_id NOT IN ({})", busy_hooks.iter().map(i64::to_string).collect::<Vec<_>>().join(","))
+        format!(
+            " AND hook_id NOT IN ({})",
+            busy_hooks
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(",")
+        )
     };
     let ids: Vec<i64> = {
         let mut st = tx.prepare_cached(&format!(
-            "UPDATE deliveries SET due_at = ?2 WHERE id IN (
+            "UPDATE deliveries SET due_at = ?2, claimed = 1 WHERE id IN (
                  SELECT id FROM deliveries WHERE status = 'pending' AND due_at <= ?1{exclude} ORDER BY due_at LIMIT ?3)
              RETURNING id"
         ))?;
-        st.query_map(params![now, lease_until, limit], |r| r.get(0))?.collect::<Result<_, _>>()?
+        st.query_map(params![now, lease_until, limit], |r| r.get(0))?
+            .collect::<Result<_, _>>()?
     };
     if ids.is_empty() {
         tx.commit()?;
@@ -77,6 +91,9 @@ pub enum Next {
     FailedAndDisable(String),
     /// Not attempted: the hook was disabled after the claim; wait until it is enabled.
     Park,
+    /// Not attempted: no free slot for its hook; due again now (its hook is skipped by claims
+    /// until a slot frees up).
+    Release,
 }
 
 /// One attempt as stored.
@@ -114,22 +131,34 @@ pub fn record(c: &mut Connection, done: &[Completion], now: i64) -> Result<(), D
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         )?;
         let mut finish = tx.prepare_cached(
-            "UPDATE deliveries SET status = ?2, attempts = attempts + 1, due_at = NULL, finished_at = ?3, last_outcome = ?4 WHERE id = ?1",
+            "UPDATE deliveries SET status = ?2, attempts = attempts + 1, due_at = NULL, claimed = 0, finished_at = ?3, last_outcome = ?4
+             WHERE id = ?1",
         )?;
         let mut retry = tx.prepare_cached(
-            "UPDATE deliveries SET attempts = attempts + 1, last_outcome = ?4,
+            "UPDATE deliveries SET attempts = attempts + 1, last_outcome = ?4, claimed = 0,
                  due_at = CASE WHEN (SELECT enabled FROM hooks WHERE id = ?2) THEN ?3 ELSE ?5 END
              WHERE id = ?1",
         )?;
-        let mut park = tx.prepare_cached("UPDATE deliveries SET due_at = ?2 WHERE id = ?1")?;
-        let mut healthy = tx.prepare_cached("UPDATE hooks SET consecutive_failures = 0 WHERE id = ?1 AND consecutive_failures != 0")?;
+        // Parks or releases a claim without counting an attempt.
+        let mut park =
+            tx.prepare_cached("UPDATE deliveries SET due_at = ?2, claimed = 0 WHERE id = ?1")?;
+        let mut healthy = tx.prepare_cached(
+            "UPDATE hooks SET consecutive_failures = 0 WHERE id = ?1 AND consecutive_failures != 0",
+        )?;
         let mut failing = tx.prepare_cached(
             "UPDATE hooks SET consecutive_failures = consecutive_failures + 1 WHERE id = ?1 RETURNING consecutive_failures",
         )?;
         for d in done {
             if let Some(a) = &d.attempt {
                 insert.execute(params![
-                    d.delivery_id, a.number, a.started_at, a.duration_ms, a.request, a.response, a.error_kind, a.error_message
+                    d.delivery_id,
+                    a.number,
+                    a.started_at,
+                    a.duration_ms,
+                    a.request,
+                    a.response,
+                    a.error_kind,
+                    a.error_message
                 ])?;
             }
             match &d.next {
@@ -142,7 +171,8 @@ pub fn record(c: &mut Connection, done: &[Completion], now: i64) -> Result<(), D
                 }
                 Next::Failed => {
                     finish.execute(params![d.delivery_id, "failed", now, d.outcome])?;
-                    let streak: Option<i64> = failing.query_row([d.hook_id], |r| r.get(0)).optional()?;
+                    let streak: Option<i64> =
+                        failing.query_row([d.hook_id], |r| r.get(0)).optional()?;
                     if streak.is_some_and(|n| n >= DISABLE_AFTER_FAILED_DELIVERIES) {
                         let reason = format!(
                             "disabled after {DISABLE_AFTER_FAILED_DELIVERIES} deliveries in a row failed; the last: {}",
@@ -158,11 +188,24 @@ pub fn record(c: &mut Connection, done: &[Completion], now: i64) -> Result<(), D
                 Next::Park => {
                     park.execute(params![d.delivery_id, PARKED])?;
                 }
+                Next::Release => {
+                    park.execute(params![d.delivery_id, now])?;
+                }
             }
         }
     }
     tx.commit()?;
     Ok(())
+}
+
+/// At start-up, before the worker runs: deliveries claimed by a process that is gone (a crash,
+/// `kill -9`) are due again now, instead of waiting for their lease to run out.
+pub fn release_claims(c: &Connection, now: i64) -> Result<usize, DbError> {
+    Ok(c.execute(
+        "UPDATE deliveries SET claimed = 0, due_at = CASE WHEN due_at >= ?2 THEN due_at ELSE ?1 END
+         WHERE claimed = 1 AND status = 'pending'",
+        params![now, PARKED],
+    )?)
 }
 
 /// The earliest due time of any pending delivery (parked ones excluded).
@@ -176,7 +219,11 @@ pub fn next_due(c: &Connection) -> Result<Option<i64>, DbError> {
 
 /// (pending deliveries, due time of the oldest one due now) for metrics.
 pub fn queue_stats(c: &Connection, now: i64) -> Result<(i64, Option<i64>), DbError> {
-    let pending: i64 = c.query_row("SELECT count(*) FROM deliveries WHERE status = 'pending'", [], |r| r.get(0))?;
+    let pending: i64 = c.query_row(
+        "SELECT count(*) FROM deliveries WHERE status = 'pending'",
+        [],
+        |r| r.get(0),
+    )?;
     let oldest: Option<i64> = c.query_row(
         "SELECT min(due_at) FROM deliveries WHERE status = 'pending' AND due_at <= ?1",
         [now],
@@ -186,7 +233,12 @@ pub fn queue_stats(c: &Connection, now: i64) -> Result<(i64, Option<i64>), DbErr
 }
 
 /// A new delivery of the same event to the same hook, linked to the original.
-pub fn redeliver(c: &Connection, feed_id: i64, delivery_id: i64, now: i64) -> Result<Option<i64>, DbError> {
+pub fn redeliver(
+    c: &Connection,
+    feed_id: i64,
+    delivery_id: i64,
+    now: i64,
+) -> Result<Option<i64>, DbError> {
     let n = c.execute(
         "INSERT INTO deliveries (hook_id, event_id, event_type, status, due_at, redelivery_of, created_at)
          SELECT d.hook_id, d.event_id, d.event_type, 'pending', CASE WHEN h.enabled THEN ?3 ELSE ?4 END, d.id, ?3
@@ -198,7 +250,12 @@ pub fn redeliver(c: &Connection, feed_id: i64, delivery_id: i64, now: i64) -> Re
 
 /// Redelivers every failed delivery of a hook created since `since` that was not redelivered
 /// already; returns how many.
-pub fn redeliver_failed(c: &Connection, hook_id: i64, since: i64, now: i64) -> Result<i64, DbError> {
+pub fn redeliver_failed(
+    c: &Connection,
+    hook_id: i64,
+    since: i64,
+    now: i64,
+) -> Result<i64, DbError> {
     Ok(c.execute(
         "INSERT INTO deliveries (hook_id, event_id, event_type, status, due_at, redelivery_of, created_at)
          SELECT d.hook_id, d.event_id, d.event_type, 'pending',
@@ -211,7 +268,16 @@ pub fn redeliver_failed(c: &Connection, hook_id: i64, since: i64, now: i64) -> R
 }
 
 /// Stores a ping event for one hook with its one delivery; returns the delivery id.
-pub fn insert_ping(c: &mut Connection, feed_id: i64, hook_id: i64, identifier: &str, username: &str, occurred_at: &str, body: &str, now: i64) -> Result<i64, DbError> {
+pub fn insert_ping(
+    c: &mut Connection,
+    feed_id: i64,
+    hook_id: i64,
+    identifier: &str,
+    username: &str,
+    occurred_at: &str,
+    body: &str,
+    now: i64,
+) -> Result<i64, DbError> {
     let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
     tx.execute(
         "INSERT INTO events (feed_id, identifier, event_type, username, occurred_at, received_at, body, sent_hash, deliveries)
@@ -244,7 +310,8 @@ pub struct DeliveryRow {
 }
 
 /// The columns of a [`DeliveryRow`], in order.
-const DELIVERY_COLUMNS: &str = "d.id, d.hook_id, e.identifier, d.event_type, d.status, d.attempts, d.due_at,
+const DELIVERY_COLUMNS: &str =
+    "d.id, d.hook_id, e.identifier, d.event_type, d.status, d.attempts, d.due_at,
         d.redelivery_of, d.last_outcome, d.created_at, d.finished_at";
 const DELIVERY_FROM: &str = "FROM deliveries d JOIN events e ON e.id = d.event_id";
 
@@ -274,7 +341,13 @@ pub struct DeliveryFilter {
 }
 
 /// A hook's deliveries, newest first, paged by id (the cursor) on the (hook_id, id) index.
-pub fn list_deliveries(c: &Connection, hook_id: i64, f: &DeliveryFilter, before: Option<i64>, limit: i64) -> Result<Vec<DeliveryRow>, DbError> {
+pub fn list_deliveries(
+    c: &Connection,
+    hook_id: i64,
+    f: &DeliveryFilter,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<DeliveryRow>, DbError> {
     let mut st = c.prepare_cached(&format!(
         "SELECT {DELIVERY_COLUMNS} {DELIVERY_FROM}
          WHERE d.hook_id = ?1 AND d.id < ?2
@@ -284,7 +357,15 @@ pub fn list_deliveries(c: &Connection, hook_id: i64, f: &DeliveryFilter, before:
     ))?;
     let rows = st
         .query_map(
-            params![hook_id, before.unwrap_or(i64::MAX), f.status, f.event_type, f.since, f.until, limit],
+            params![
+                hook_id,
+                before.unwrap_or(i64::MAX),
+                f.status,
+                f.event_type,
+                f.since,
+                f.until,
+                limit
+            ],
             delivery_row,
         )?
         .collect::<Result<_, _>>()?;
@@ -292,7 +373,11 @@ pub fn list_deliveries(c: &Connection, hook_id: i64, f: &DeliveryFilter, before:
 }
 
 /// A delivery of a feed, with the stored envelope of its event.
-pub fn get_delivery(c: &Connection, feed_id: i64, id: i64) -> Result<Option<(DeliveryRow, String)>, DbError> {
+pub fn get_delivery(
+    c: &Connection,
+    feed_id: i64,
+    id: i64,
+) -> Result<Option<(DeliveryRow, String)>, DbError> {
     Ok(c.query_row(
         &format!("SELECT {DELIVERY_COLUMNS}, e.body {DELIVERY_FROM} JOIN hooks h ON h.id = d.hook_id WHERE d.id = ?1 AND h.feed_id = ?2"),
         params![id, feed_id],

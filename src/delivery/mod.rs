@@ -2,8 +2,13 @@
 //! and one sender per hook kind.
 pub mod allow;
 pub mod attempt;
+pub mod metrics;
 pub mod oauth1;
+pub mod outcome;
+pub mod recorder;
 pub mod resolver;
+pub mod retention;
 pub mod retry;
 pub mod senders;
 pub mod signing;
+pub mod worker;

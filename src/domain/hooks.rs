@@ -44,7 +44,8 @@ pub struct HookInput {
 /// Rebuilds a hook from its row, opening its sealed secrets.
 pub fn load(row: HookRow, sb: &SecretBox) -> Result<Hook, DomainError> {
     let unexpected = |m: String| DomainError::Unexpected(anyhow::anyhow!("hook {}: {m}", row.id));
-    let kind = HookKind::parse(&row.kind).ok_or_else(|| unexpected(format!("unknown kind {}", row.kind)))?;
+    let kind = HookKind::parse(&row.kind)
+        .ok_or_else(|| unexpected(format!("unknown kind {}", row.kind)))?;
     let public: Value = serde_json::from_str(&row.config).map_err(|e| unexpected(e.to_string()))?;
     let secrets: Value = match &row.secrets {
         Some(sealed) => {
@@ -54,13 +55,17 @@ pub fn load(row: HookRow, sb: &SecretBox) -> Result<Hook, DomainError> {
         None => Value::Object(Map::new()),
     };
     let config = HookConfig::from_stored(kind, &public, &secrets).map_err(unexpected)?;
-    let names: Vec<String> = serde_json::from_str(&row.events).map_err(|e| unexpected(e.to_string()))?;
+    let names: Vec<String> =
+        serde_json::from_str(&row.events).map_err(|e| unexpected(e.to_string()))?;
     Ok(Hook {
         id: row.id,
         feed_id: row.feed_id,
         name: row.name,
         enabled: row.enabled,
-        events: names.iter().filter_map(|n| EventType::from_name(n)).collect(),
+        events: names
+            .iter()
+            .filter_map(|n| EventType::from_name(n))
+            .collect(),
         config,
         disabled_reason: row.disabled_reason,
         consecutive_failures: row.consecutive_failures,
@@ -69,7 +74,11 @@ pub fn load(row: HookRow, sb: &SecretBox) -> Result<Hook, DomainError> {
     })
 }
 
-fn check_events(kind: HookKind, names: Option<&Vec<String>>, errors: &mut Vec<FieldError>) -> Vec<EventType> {
+fn check_events(
+    kind: HookKind,
+    names: Option<&Vec<String>>,
+    errors: &mut Vec<FieldError>,
+) -> Vec<EventType> {
     let Some(names) = names.filter(|n| !n.is_empty()) else {
         errors.push(FieldError::new("events", "choose at least one event"));
         return vec![];
@@ -88,14 +97,22 @@ fn check_events(kind: HookKind, names: Option<&Vec<String>>, errors: &mut Vec<Fi
                 format!(
                     "{} hooks cannot send {e}; they can send: {}",
                     kind.label(),
-                    supported.iter().map(|e| e.name()).collect::<Vec<_>>().join(", ")
+                    supported
+                        .iter()
+                        .map(|e| e.name())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             )),
             None => errors.push(FieldError::new(
                 "events",
                 format!(
                     "unknown event {n:?}; events are: {}",
-                    EventType::ALL.iter().map(|e| e.name()).collect::<Vec<_>>().join(", ")
+                    EventType::ALL
+                        .iter()
+                        .map(|e| e.name())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             )),
         }
@@ -119,11 +136,18 @@ fn validate(input: &HookInput, previous: Option<&Hook>) -> Result<Validated, Dom
         (Some(p), None) => Some(p.kind()),
         (Some(p), Some(k)) if k == p.kind().as_str() => Some(p.kind()),
         (Some(_), Some(_)) => {
-            errors.push(FieldError::new("kind", "cannot change; create a new hook instead"));
+            errors.push(FieldError::new(
+                "kind",
+                "cannot change; create a new hook instead",
+            ));
             None
         }
         (None, Some(k)) => HookKind::parse(k).or_else(|| {
-            let kinds = HookKind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ");
+            let kinds = HookKind::ALL
+                .iter()
+                .map(|k| k.as_str())
+                .collect::<Vec<_>>()
+                .join(", ");
             errors.push(FieldError::new("kind", format!("must be one of: {kinds}")));
             None
         }),
@@ -132,18 +156,32 @@ fn validate(input: &HookInput, previous: Option<&Hook>) -> Result<Validated, Dom
             None
         }
     };
-    let Some(kind) = kind else { return Err(DomainError::Invalid(errors)) };
+    let Some(kind) = kind else {
+        return Err(DomainError::Invalid(errors));
+    };
     let name = match (&input.name, previous) {
-        (Some(n), _) if !n.trim().is_empty() => label("name", n, 100).map_err(|e| errors.push(e)).unwrap_or_default(),
+        (Some(n), _) if !n.trim().is_empty() => label("name", n, 100)
+            .map_err(|e| errors.push(e))
+            .unwrap_or_default(),
         (_, Some(p)) => p.name.clone(),
         _ => kind.label().to_owned(),
     };
-    let previous_names: Option<Vec<String>> = previous.map(|p| p.events.iter().map(|e| e.name().to_owned()).collect());
-    let events = check_events(kind, input.events.as_ref().or(previous_names.as_ref()), &mut errors);
+    let previous_names: Option<Vec<String>> =
+        previous.map(|p| p.events.iter().map(|e| e.name().to_owned()).collect());
+    let events = check_events(
+        kind,
+        input.events.as_ref().or(previous_names.as_ref()),
+        &mut errors,
+    );
     // An edit merges the given settings over the stored ones; secrets left out are kept.
     let config_input = match (input.config.as_ref(), previous) {
         (Some(Value::Object(given)), Some(p)) => {
-            let mut merged = p.config.public_json().as_object().cloned().unwrap_or_default();
+            let mut merged = p
+                .config
+                .public_json()
+                .as_object()
+                .cloned()
+                .unwrap_or_default();
             merged.remove("secrets_set");
             merged.extend(given.clone());
             Value::Object(merged)
@@ -169,7 +207,10 @@ fn validate(input: &HookInput, previous: Option<&Hook>) -> Result<Validated, Dom
     match parsed {
         Some(p) if errors.is_empty() => Ok(Validated {
             name,
-            enabled: input.enabled.or(previous.map(|p| p.enabled)).unwrap_or(true),
+            enabled: input
+                .enabled
+                .or(previous.map(|p| p.enabled))
+                .unwrap_or(true),
             events,
             config: p.config,
             generated_secret: p.generated_secret,
@@ -189,7 +230,8 @@ fn seal(v: &Validated, sb: &SecretBox) -> Sealed {
     let secrets = v.config.secrets_json();
     let has_secrets = secrets.as_object().is_some_and(|m| !m.is_empty());
     Sealed {
-        events: serde_json::to_string(&v.events.iter().map(|e| e.name()).collect::<Vec<_>>()).expect("names serialize"),
+        events: serde_json::to_string(&v.events.iter().map(|e| e.name()).collect::<Vec<_>>())
+            .expect("names serialize"),
         mask: EventType::mask(&v.events),
         config: v.config.public_json().to_string(),
         secrets: has_secrets.then(|| sb.seal(secrets.to_string().as_bytes())),
@@ -197,7 +239,12 @@ fn seal(v: &Validated, sb: &SecretBox) -> Sealed {
 }
 
 /// Creates a hook; returns it and, when one was generated, its signing secret (shown once).
-pub async fn create_hook(db: &Db, sb: &SecretBox, access: &FeedAccess, input: &HookInput) -> Result<(Hook, Option<String>), DomainError> {
+pub async fn create_hook(
+    db: &Db,
+    sb: &SecretBox,
+    access: &FeedAccess,
+    input: &HookInput,
+) -> Result<(Hook, Option<String>), DomainError> {
     let v = validate(input, None)?;
     let s = seal(&v, sb);
     let feed_id = access.feed.id;
@@ -205,7 +252,15 @@ pub async fn create_hook(db: &Db, sb: &SecretBox, access: &FeedAccess, input: &H
     let (name, enabled) = (v.name.clone(), v.enabled);
     let id = db
         .run(move |c| {
-            let w = HookWrite { kind, name: &name, enabled, events: &s.events, event_mask: s.mask, config: &s.config, secrets: s.secrets.as_deref() };
+            let w = HookWrite {
+                kind,
+                name: &name,
+                enabled,
+                events: &s.events,
+                event_mask: s.mask,
+                config: &s.config,
+                secrets: s.secrets.as_deref(),
+            };
             hooks::insert_hook(c, feed_id, &w, now_ms())
         })
         .await?;
@@ -214,7 +269,13 @@ pub async fn create_hook(db: &Db, sb: &SecretBox, access: &FeedAccess, input: &H
 
 /// Edits a hook; what the input leaves out stays. Enabling a disabled hook resumes its
 /// waiting deliveries.
-pub async fn update_hook(db: &Db, sb: &SecretBox, access: &FeedAccess, id: i64, input: &HookInput) -> Result<(Hook, Option<String>), DomainError> {
+pub async fn update_hook(
+    db: &Db,
+    sb: &SecretBox,
+    access: &FeedAccess,
+    id: i64,
+    input: &HookInput,
+) -> Result<(Hook, Option<String>), DomainError> {
     let previous = get_hook(db, sb, access, id).await?;
     let v = validate(input, Some(&previous))?;
     let s = seal(&v, sb);
@@ -223,7 +284,15 @@ pub async fn update_hook(db: &Db, sb: &SecretBox, access: &FeedAccess, id: i64, 
     let (name, enabled) = (v.name.clone(), v.enabled);
     let found = db
         .run(move |c| {
-            let w = HookWrite { kind, name: &name, enabled, events: &s.events, event_mask: s.mask, config: &s.config, secrets: s.secrets.as_deref() };
+            let w = HookWrite {
+                kind,
+                name: &name,
+                enabled,
+                events: &s.events,
+                event_mask: s.mask,
+                config: &s.config,
+                secrets: s.secrets.as_deref(),
+            };
             hooks::update_hook(c, feed_id, id, &w, now_ms())
         })
         .await?;
@@ -233,13 +302,25 @@ pub async fn update_hook(db: &Db, sb: &SecretBox, access: &FeedAccess, id: i64, 
     Ok((get_hook(db, sb, access, id).await?, v.generated_secret))
 }
 
-pub async fn get_hook(db: &Db, sb: &SecretBox, access: &FeedAccess, id: i64) -> Result<Hook, DomainError> {
+pub async fn get_hook(
+    db: &Db,
+    sb: &SecretBox,
+    access: &FeedAccess,
+    id: i64,
+) -> Result<Hook, DomainError> {
     let feed_id = access.feed.id;
-    let row = db.run(move |c| hooks::find_hook(c, feed_id, id)).await?.ok_or(DomainError::NotFound)?;
+    let row = db
+        .run(move |c| hooks::find_hook(c, feed_id, id))
+        .await?
+        .ok_or(DomainError::NotFound)?;
     load(row, sb)
 }
 
-pub async fn list_hooks(db: &Db, sb: &SecretBox, access: &FeedAccess) -> Result<Vec<Hook>, DomainError> {
+pub async fn list_hooks(
+    db: &Db,
+    sb: &SecretBox,
+    access: &FeedAccess,
+) -> Result<Vec<Hook>, DomainError> {
     let feed_id = access.feed.id;
     let rows = db.run(move |c| hooks::list_hooks(c, feed_id)).await?;
     rows.into_iter().map(|r| load(r, sb)).collect()
@@ -247,5 +328,9 @@ pub async fn list_hooks(db: &Db, sb: &SecretBox, access: &FeedAccess) -> Result<
 
 pub async fn delete_hook(db: &Db, access: &FeedAccess, id: i64) -> Result<(), DomainError> {
     let feed_id = access.feed.id;
-    if db.run(move |c| hooks::delete_hook(c, feed_id, id)).await? { Ok(()) } else { Err(DomainError::NotFound) }
+    if db.run(move |c| hooks::delete_hook(c, feed_id, id)).await? {
+        Ok(())
+    } else {
+        Err(DomainError::NotFound)
+    }
 }

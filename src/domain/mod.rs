@@ -1,6 +1,7 @@
 //! The domain layer: validated types and the services that pages, API and CLI all call.
 pub mod access;
 pub mod accounts;
+pub mod deliveries;
 pub mod error;
 pub mod event_writer;
 pub mod feeds;
@@ -8,8 +9,8 @@ pub mod hook_config;
 pub mod hooks;
 pub mod ingest;
 pub mod names;
-pub mod secret_box;
 pub mod password;
+pub mod secret_box;
 pub mod secret_token;
 pub mod throttle;
 pub mod time;

@@ -19,14 +19,19 @@ pub struct DecryptError;
 
 impl SecretBox {
     pub fn new(key: &SecretKey) -> Self {
-        SecretBox { cipher: XChaCha20Poly1305::new(&key.derive("stored-secrets").into()) }
+        SecretBox {
+            cipher: XChaCha20Poly1305::new(&key.derive("stored-secrets").into()),
+        }
     }
 
     /// Random 24-byte nonce, then the ciphertext with its tag.
     pub fn seal(&self, plaintext: &[u8]) -> Vec<u8> {
         let mut nonce = [0u8; NONCE_LEN];
         rand::rngs::OsRng.fill_bytes(&mut nonce);
-        let sealed = self.cipher.encrypt(XNonce::from_slice(&nonce), plaintext).expect("encryption does not fail");
+        let sealed = self
+            .cipher
+            .encrypt(XNonce::from_slice(&nonce), plaintext)
+            .expect("encryption does not fail");
         let mut out = nonce.to_vec();
         out.extend_from_slice(&sealed);
         out
@@ -37,7 +42,9 @@ impl SecretBox {
             return Err(DecryptError);
         }
         let (nonce, ct) = sealed.split_at(NONCE_LEN);
-        self.cipher.decrypt(XNonce::from_slice(nonce), ct).map_err(|_| DecryptError)
+        self.cipher
+            .decrypt(XNonce::from_slice(nonce), ct)
+            .map_err(|_| DecryptError)
     }
 }
 

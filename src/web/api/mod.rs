@@ -5,6 +5,7 @@ use actix_web::{FromRequest, Handler, HttpRequest, Responder, web};
 
 pub mod events;
 pub mod feeds;
+pub mod hooks;
 pub mod openapi;
 pub mod problem;
 
@@ -101,6 +102,28 @@ pub fn register(r: &mut impl RouteSink) {
     r.add(M::DELETE, "/feeds/{feed}/keys/{id}", feeds::revoke_key);
     r.add(M::POST, "/feeds/{feed}/events", events::ingest);
     r.add(M::GET, "/feeds/{feed}/events", events::list);
+    r.add(M::POST, "/feeds/{feed}/hooks", hooks::create);
+    r.add(M::GET, "/feeds/{feed}/hooks", hooks::list);
+    r.add(M::GET, "/feeds/{feed}/hooks/{id}", hooks::get);
+    r.add(M::PATCH, "/feeds/{feed}/hooks/{id}", hooks::update);
+    r.add(M::DELETE, "/feeds/{feed}/hooks/{id}", hooks::delete);
+    r.add(M::POST, "/feeds/{feed}/hooks/{id}/ping", hooks::ping);
+    r.add(
+        M::POST,
+        "/feeds/{feed}/hooks/{id}/redeliver",
+        hooks::redeliver_failed,
+    );
+    r.add(
+        M::GET,
+        "/feeds/{feed}/hooks/{id}/deliveries",
+        hooks::list_deliveries,
+    );
+    r.add(M::GET, "/feeds/{feed}/deliveries/{id}", hooks::get_delivery);
+    r.add(
+        M::POST,
+        "/feeds/{feed}/deliveries/{id}/redeliver",
+        hooks::redeliver,
+    );
     r.add(M::GET, "/schemas/{event}", events::schema);
     r.add(M::GET, "/openapi.json", events::openapi);
 }

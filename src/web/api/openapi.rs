@@ -106,6 +106,29 @@ pub fn document(server_url: &str) -> Value {
               "username": {"type": ["string", "null"]}, "when": {"type": ["string", "null"]},
               "received_at": {"type": "string", "format": "date-time"}}},
           "Envelope": envelope,
+          "HookInput": {"type": "object", "properties": {
+              "kind": {"type": "string", "enum": ["http", "email", "hipchat", "slack", "teams", "twilio", "twitter"]},
+              "name": {"type": "string"}, "enabled": {"type": "boolean"},
+              "events": {"type": "array", "items": {"type": "string", "enum": EventType::ALL.iter().map(|e| e.name()).collect::<Vec<_>>()}},
+              "config": {"type": "object", "description": "settings of the kind; secrets are write-only and kept when left out"}}},
+          "Hook": {"type": "object", "required": ["id", "kind", "name", "enabled", "events", "config", "disabled_reason", "created_at"], "properties": {
+              "id": {"type": "integer"}, "kind": {"type": "string"}, "name": {"type": "string"}, "enabled": {"type": "boolean"},
+              "events": {"type": "array", "items": {"type": "string"}},
+              "config": {"type": "object", "description": "settings without secrets; secrets_set names the secrets that have a value"},
+              "disabled_reason": {"type": ["string", "null"]}, "created_at": {"type": "string", "format": "date-time"},
+              "secret": {"type": "string", "description": "a generated signing secret, in the answer that made it only"}}},
+          "Delivery": {"type": "object", "required": ["id", "hook", "event", "status", "attempts", "next_attempt_at", "redelivery_of", "created_at"], "properties": {
+              "id": {"type": "integer"}, "hook": {"type": "integer"},
+              "event": {"type": "object", "properties": {"identifier": {"type": "string"}, "payload_type": {"type": "string"}}},
+              "status": {"type": "string", "enum": ["pending", "succeeded", "failed"]}, "attempts": {"type": "integer"},
+              "next_attempt_at": {"type": ["string", "null"], "format": "date-time"}, "redelivery_of": {"type": ["integer", "null"]},
+              "created_at": {"type": "string", "format": "date-time"}}},
+          "Attempt": {"type": "object", "required": ["number", "started_at", "duration_ms", "request", "response", "error"], "properties": {
+              "number": {"type": "integer"}, "started_at": {"type": "string", "format": "date-time"}, "duration_ms": {"type": "integer"},
+              "request": {"type": "object", "properties": {"url": {"type": "string"}, "method": {"type": "string"}, "headers": {"type": "object"}, "body": {"type": "string"}}},
+              "response": {"type": ["object", "null"], "properties": {"status": {"type": "integer"}, "headers": {"type": "object"}, "body": {"type": "string"}, "body_size": {"type": "integer"}}},
+              "error": {"type": ["object", "null"], "properties": {"kind": {"type": "string", "enum": ["timeout", "connect", "dns", "tls", "blocked", "http", "smtp", "config"]}, "message": {"type": "string"}}}}},
+          "DeliveryWithLog": {"allOf": [r("Delivery"), {"type": "object", "properties": {"attempt_log": {"type": "array", "items": r("Attempt")}}}]},
           "events": event_schemas
         }
       },
@@ -152,6 +175,43 @@ pub fn document(server_url: &str) -> Value {
           },
           "get": {"parameters": list_params(), "summary": "Stored events, newest first", "security": [{"bearer": []}],
                   "responses": answers(vec![ok(200, "events", Some(list_of("Event"))), problem(401, "missing or bad token"), problem(404, "not visible")])}
+        },
+        "/feeds/{feed}/hooks": {
+          "parameters": [feed],
+          "post": op("Create a hook", Some(r("HookInput")), vec![ok(201, "the hook", Some(r("Hook"))), problem(422, "invalid settings, each field named")], true),
+          "get": op("The feed's hooks", None, vec![ok(200, "hooks", Some(list_of("Hook")))], true)
+        },
+        "/feeds/{feed}/hooks/{id}": {
+          "parameters": [feed, param("id", "hook id")],
+          "get": op("A hook", None, vec![ok(200, "the hook", Some(r("Hook")))], true),
+          "patch": op("Change a hook; what is left out stays, secrets included", Some(r("HookInput")), vec![ok(200, "the hook", Some(r("Hook"))), problem(422, "invalid settings")], true),
+          "delete": op("Delete a hook with its deliveries", None, vec![ok(204, "deleted", None)], true)
+        },
+        "/feeds/{feed}/hooks/{id}/ping": {
+          "parameters": [feed, param("id", "hook id")],
+          "post": op("Send a ping event to this hook", None, vec![ok(202, "queued", Some(json!({"type": "object", "properties": {"delivery": {"type": "integer"}}}))), problem(409, "the hook is disabled")], true)
+        },
+        "/feeds/{feed}/hooks/{id}/redeliver": {
+          "parameters": [feed, param("id", "hook id")],
+          "post": op("Redeliver every failed delivery since a time", Some(json!({"type": "object", "required": ["since"], "properties": {"status": {"const": "failed"}, "since": {"type": "string", "format": "date-time"}}})),
+                     vec![ok(202, "queued", Some(json!({"type": "object", "properties": {"deliveries": {"type": "integer"}}}))), problem(422, "bad status or time")], true)
+        },
+        "/feeds/{feed}/hooks/{id}/deliveries": {
+          "parameters": [feed, param("id", "hook id"),
+              json!({"name": "status", "in": "query", "schema": {"type": "string", "enum": ["pending", "succeeded", "failed"]}}),
+              json!({"name": "event", "in": "query", "schema": {"type": "string"}}),
+              json!({"name": "since", "in": "query", "schema": {"type": "string", "format": "date-time"}}),
+              json!({"name": "until", "in": "query", "schema": {"type": "string", "format": "date-time"}}),
+              list_params()[0].clone(), list_params()[1].clone()],
+          "get": op("The hook's deliveries, newest first", None, vec![ok(200, "deliveries", Some(list_of("Delivery"))), problem(422, "bad filter")], true)
+        },
+        "/feeds/{feed}/deliveries/{id}": {
+          "parameters": [feed, param("id", "delivery id")],
+          "get": op("A delivery with every attempt: request, response, error, duration", None, vec![ok(200, "the delivery", Some(r("DeliveryWithLog")))], true)
+        },
+        "/feeds/{feed}/deliveries/{id}/redeliver": {
+          "parameters": [feed, param("id", "delivery id")],
+          "post": op("Deliver the same event to the same hook again, as a new delivery", None, vec![ok(202, "queued", Some(json!({"type": "object", "properties": {"delivery": {"type": "integer"}}})))], true)
         },
         "/openapi.json": {
           "get": op("This document", None, vec![ok(200, "OpenAPI 3.1", Some(json!({"type": "object"})))], false)

@@ -1,0 +1,51 @@
+//! Records attempt results in batches: one transaction for all results that finished together,
+//! so a busy worker costs a commit per batch, not per attempt.
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use crate::db::Db;
+use crate::db::deliveries::{Completion, record};
+use crate::domain::time::now_ms;
+
+const MAX_BATCH: usize = 512;
+
+pub struct Recorder {
+    tx: mpsc::UnboundedSender<Completion>,
+}
+
+impl Recorder {
+    /// Starts the recording task; it ends once every `Recorder` is dropped and the queue is
+    /// written out.
+    pub fn start(db: Db) -> (Recorder, JoinHandle<()>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        (Recorder { tx }, tokio::spawn(run(db, rx)))
+    }
+
+    pub fn send(&self, c: Completion) {
+        // Only fails once the task ended, which happens after every sender is gone.
+        let _ = self.tx.send(c);
+    }
+}
+
+async fn run(db: Db, mut rx: mpsc::UnboundedReceiver<Completion>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let done = std::sync::Arc::new(std::mem::take(&mut batch));
+        // A result must not be lost: a busy or full database is retried until it takes it.
+        // (Were the process to die meanwhile, the claim's lease brings the delivery back.)
+        let mut wait = Duration::from_millis(50);
+        loop {
+            let chunk = done.clone();
+            match db.run(move |c| record(c, chunk.as_slice(), now_ms())).await {
+                Ok(()) => break,
+                Err(e) => {
+                    tracing::warn!(error = %e, results = done.len(), "recording attempt results failed; retrying");
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(Duration::from_secs(5));
+                }
+            }
+        }
+    }
+}

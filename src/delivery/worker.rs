@@ -1,0 +1,271 @@
+//! The delivery worker: claims due deliveries, sends each with its hook's sender, and hands
+//! the result to the recorder. Concurrency is bounded overall and per hook, so a hanging
+//! receiver holds at most its own few slots and never delays the others.
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rand::Rng;
+use serde_json::Value;
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use super::metrics::Metrics;
+use super::outcome::{decide, summary, to_row};
+use super::recorder::Recorder;
+use super::retry::{AttemptClass, RetryPolicy};
+use super::senders::{OutgoingEvent, SendContext};
+use crate::db::deliveries::{Claimed, Completion, Next, claim_due, next_due};
+use crate::db::hooks::hook_by_id;
+use crate::db::{Db, DbError};
+use crate::domain::hooks::{Hook, load};
+use crate::domain::secret_box::SecretBox;
+use crate::domain::time::now_ms;
+use crate::events::EventType;
+
+/// Attempts in flight at once, over all hooks.
+pub const MAX_IN_FLIGHT: usize = 256;
+/// Attempts in flight at once for one hook.
+pub const PER_HOOK: usize = 8;
+const CLAIM_BATCH: usize = 128;
+
+pub struct Worker {
+    db: Db,
+    secrets: SecretBox,
+    ctx: SendContext,
+    policy: RetryPolicy,
+    /// A claim holds a delivery this long; longer than an attempt can take.
+    lease: Duration,
+    wake: Arc<Notify>,
+    recorder: Recorder,
+    pub metrics: Arc<Metrics>,
+    slots: Arc<Semaphore>,
+    in_flight: Mutex<HashMap<i64, usize>>,
+    /// Hooks as last loaded, by id, with the `updated_at` they were loaded at.
+    hooks: Mutex<HashMap<i64, (i64, Arc<Hook>)>>,
+    tasks: TaskTracker,
+}
+
+impl Worker {
+    pub fn new(
+        db: Db,
+        secrets: SecretBox,
+        ctx: SendContext,
+        policy: RetryPolicy,
+        wake: Arc<Notify>,
+        recorder: Recorder,
+        metrics: Arc<Metrics>,
+    ) -> Self {
+        let lease = ctx.timeout * 2 + Duration::from_secs(30);
+        Worker {
+            db,
+            secrets,
+            ctx,
+            policy,
+            lease,
+            wake,
+            recorder,
+            metrics,
+            slots: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
+            in_flight: Mutex::new(HashMap::new()),
+            hooks: Mutex::new(HashMap::new()),
+            tasks: TaskTracker::new(),
+        }
+    }
+
+    /// One step: claims as many due deliveries as there are free slots and starts sending
+    /// them; returns how many it started (0: nothing due, or no capacity).
+    pub async fn tick(self: &Arc<Self>) -> Result<usize, DbError> {
+        let free = self.slots.available_permits().min(CLAIM_BATCH);
+        if free == 0 {
+            return Ok(0);
+        }
+        let busy: Vec<i64> = {
+            let map = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
+            map.iter()
+                .filter(|(_, n)| **n >= PER_HOOK)
+                .map(|(id, _)| *id)
+                .collect()
+        };
+        let now = now_ms();
+        let lease_until = now + self.lease.as_millis() as i64;
+        let claimed = self
+            .db
+            .run(move |c| claim_due(c, now, lease_until, free as i64, &busy))
+            .await?;
+        let mut started = 0;
+        for c in claimed {
+            let permit = {
+                let mut map = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
+                let n = map.entry(c.hook_id).or_default();
+                // The batch may bring a hook more deliveries than it has free slots.
+                let permit = if *n < PER_HOOK {
+                    self.slots.clone().try_acquire_owned().ok()
+                } else {
+                    None
+                };
+                if permit.is_some() {
+                    *n += 1;
+                }
+                permit
+            };
+            match permit {
+                Some(permit) => {
+                    let me = self.clone();
+                    self.tasks.spawn(async move { me.deliver(c, permit).await });
+                    started += 1;
+                }
+                None => self.recorder.send(Completion {
+                    delivery_id: c.delivery_id,
+                    hook_id: c.hook_id,
+                    attempt: None,
+                    next: Next::Release,
+                    outcome: String::new(),
+                }),
+            }
+        }
+        Ok(started)
+    }
+
+    fn release(&self, hook_id: i64) {
+        let mut map = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = map.get_mut(&hook_id) {
+            *n -= 1;
+            if *n == 0 {
+                map.remove(&hook_id);
+            }
+        }
+    }
+
+    async fn deliver(self: Arc<Self>, c: Claimed, permit: OwnedSemaphorePermit) {
+        let done = self.attempt(&c).await;
+        self.recorder.send(done);
+        self.release(c.hook_id);
+        drop(permit);
+        // A slot is free: claim more now instead of at the next timer.
+        self.wake.notify_one();
+    }
+
+    async fn hook(&self, id: i64, updated_at: i64) -> Result<Arc<Hook>, String> {
+        if let Some((at, h)) = self
+            .hooks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&id)
+        {
+            if *at == updated_at {
+                return Ok(h.clone());
+            }
+        }
+        let row = self
+            .db
+            .run(move |c| hook_by_id(c, id))
+            .await
+            .map_err(|e| e.to_string())?;
+        let row = row.ok_or("the hook was deleted")?;
+        let at = row.updated_at;
+        let hook = Arc::new(load(row, &self.secrets).map_err(|e| e.to_string())?);
+        self.hooks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id, (at, hook.clone()));
+        Ok(hook)
+    }
+
+    async fn attempt(&self, c: &Claimed) -> Completion {
+        let park = |outcome: &str| Completion {
+            delivery_id: c.delivery_id,
+            hook_id: c.hook_id,
+            attempt: None,
+            next: Next::Park,
+            outcome: outcome.into(),
+        };
+        if !c.hook_enabled {
+            return park("waiting: the hook is disabled");
+        }
+        let hook = match self.hook(c.hook_id, c.hook_updated_at).await {
+            Ok(h) => h,
+            Err(e) => {
+                tracing::error!(hook = c.hook_id, error = %e, "cannot load the hook's settings");
+                return park("waiting: the hook's settings cannot be read");
+            }
+        };
+        let envelope: Value = serde_json::from_str(&c.event_body).unwrap_or(Value::Null);
+        let event = EventType::from_name(&c.event_type).unwrap_or(EventType::Ping);
+        let ev = OutgoingEvent {
+            event,
+            identifier: &c.event_identifier,
+            body: &c.event_body,
+            envelope: &envelope,
+        };
+        let started_at = now_ms();
+        let attempt = hook.config.send(&self.ctx, &ev).await;
+        let number = c.attempts + 1;
+        let unit: f64 = rand::thread_rng().r#gen();
+        let next = decide(
+            &self.policy,
+            attempt.class,
+            attempt.retry_after,
+            number as u32,
+            now_ms(),
+            unit,
+        );
+        self.metrics.observe(
+            attempt.class,
+            matches!(next, Next::RetryAt(_)),
+            attempt.duration,
+        );
+        if attempt.class != AttemptClass::Succeeded {
+            tracing::debug!(delivery = c.delivery_id, hook = c.hook_id, outcome = %summary(&attempt), "attempt did not succeed");
+        }
+        Completion {
+            delivery_id: c.delivery_id,
+            hook_id: c.hook_id,
+            attempt: Some(to_row(number, started_at, &attempt)),
+            next,
+            outcome: summary(&attempt),
+        }
+    }
+
+    /// Claims and sends until stopped: woken by new events and freed slots, or at the next
+    /// retry's due time. On stop, in-flight attempts get `grace` to finish; the rest come back
+    /// at the next start.
+    pub async fn run(self: Arc<Self>, stop: CancellationToken, grace: Duration) {
+        loop {
+            loop {
+                match self.tick().await {
+                    Ok(0) => break,
+                    Ok(_) => {}
+                    Err(e) => {
+                        tracing::warn!(error = %e, "claiming deliveries failed; retrying shortly");
+                        break;
+                    }
+                }
+            }
+            let now = now_ms();
+            let wait = match self.db.run(|c| next_due(c)).await {
+                Ok(Some(t)) if t > now => {
+                    Duration::from_millis((t - now) as u64).min(Duration::from_secs(1))
+                }
+                // Due now but not claimable (hooks at their limit, no free slot): a finishing
+                // attempt wakes us.
+                _ => Duration::from_secs(1),
+            };
+            tokio::select! {
+                _ = stop.cancelled() => break,
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(wait) => {}
+            }
+        }
+        self.tasks.close();
+        if tokio::time::timeout(grace, self.tasks.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                "attempts still running at shutdown; they will be retried after the next start"
+            );
+        }
+    }
+}

@@ -1,0 +1,93 @@
+//! Pings, redeliveries and the delivery log, for the pages and the API alike.
+use serde_json::json;
+
+use super::DomainError;
+use super::access::FeedAccess;
+use super::hooks::Hook;
+use super::time::{now_ms, rfc3339};
+use crate::db::Db;
+use crate::db::deliveries::{self, AttemptRow, DeliveryFilter, DeliveryRow};
+
+/// Sends a ping to one hook (whatever events it subscribes to); returns the delivery id.
+pub async fn ping(
+    db: &Db,
+    access: &FeedAccess,
+    hook: &Hook,
+    username: &str,
+    feed_url: &str,
+) -> Result<i64, DomainError> {
+    if !hook.enabled {
+        return Err(DomainError::Conflict(
+            "the hook is disabled; enable it to ping it".into(),
+        ));
+    }
+    let identifier = uuid::Uuid::new_v4().to_string();
+    let when = rfc3339(now_ms());
+    let body = json!({
+        "Identifier": identifier,
+        "Username": username,
+        "When": when,
+        "PayloadType": "PingWebHookEventPayloadV1",
+        "Payload": {"FeedIdentifier": access.feed.identifier, "FeedUrl": feed_url},
+    })
+    .to_string();
+    let (feed_id, hook_id, user) = (access.feed.id, hook.id, username.to_owned());
+    Ok(db
+        .run(move |c| {
+            deliveries::insert_ping(
+                c,
+                feed_id,
+                hook_id,
+                &identifier,
+                &user,
+                &when,
+                &body,
+                now_ms(),
+            )
+        })
+        .await?)
+}
+
+/// A new delivery of the same event to the same hook; the original and its log stay.
+pub async fn redeliver(db: &Db, access: &FeedAccess, delivery_id: i64) -> Result<i64, DomainError> {
+    let feed_id = access.feed.id;
+    db.run(move |c| deliveries::redeliver(c, feed_id, delivery_id, now_ms()))
+        .await?
+        .ok_or(DomainError::NotFound)
+}
+
+/// Redelivers every failed delivery of the hook since a time; returns how many.
+pub async fn redeliver_failed(db: &Db, hook: &Hook, since: i64) -> Result<i64, DomainError> {
+    let hook_id = hook.id;
+    Ok(db
+        .run(move |c| deliveries::redeliver_failed(c, hook_id, since, now_ms()))
+        .await?)
+}
+
+pub async fn list(
+    db: &Db,
+    hook: &Hook,
+    filter: DeliveryFilter,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<DeliveryRow>, DomainError> {
+    let hook_id = hook.id;
+    Ok(db
+        .run(move |c| deliveries::list_deliveries(c, hook_id, &filter, before, limit))
+        .await?)
+}
+
+/// A delivery of the feed with its event envelope and every attempt, in order.
+pub async fn get(
+    db: &Db,
+    access: &FeedAccess,
+    id: i64,
+) -> Result<(DeliveryRow, String, Vec<AttemptRow>), DomainError> {
+    let feed_id = access.feed.id;
+    db.run(move |c| {
+        let (d, body) = deliveries::get_delivery(c, feed_id, id)?.ok_or(DomainError::NotFound)?;
+        let attempts = deliveries::list_attempts(c, id)?;
+        Ok((d, body, attempts))
+    })
+    .await
+}
