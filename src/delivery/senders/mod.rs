@@ -12,7 +12,7 @@ mod http;
 pub mod http_client;
 mod redact;
 mod slack;
-mod teams;
+pub mod teams;
 #[cfg(test)]
 mod tests;
 mod twilio;

@@ -1,3 +1,4 @@
 //! Tests of the senders against local fakes on 127.0.0.1 and a real SMTP server.
+mod chat;
 mod fake;
 mod http;
