@@ -16,7 +16,7 @@ pub mod teams;
 #[cfg(test)]
 mod tests;
 mod twilio;
-mod twitter;
+pub mod twitter;
 
 use std::future::Future;
 use std::sync::Arc;

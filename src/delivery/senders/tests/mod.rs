@@ -2,3 +2,4 @@
 mod chat;
 mod fake;
 mod http;
+mod social;
