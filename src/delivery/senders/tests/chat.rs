@@ -360,3 +360,41 @@ fn teams_cards_stay_under_the_size_limit() {
         assert!(card.contains("D00000") || format == "adaptive");
     }
 }
+
+#[tokio::test]
+async fn network_errors_never_show_a_secret_url() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let ev = example!("ping");
+    for (kind, input) in [
+        (
+            HookKind::Slack,
+            json!({"webhook_url": format!("http://127.0.0.1:{closed}{SLACK_PATH}")}),
+        ),
+        (
+            HookKind::Teams,
+            json!({"webhook_url": format!("http://127.0.0.1:{closed}/run?sig={TEAMS_SIG}")}),
+        ),
+        (
+            HookKind::Slack,
+            json!({"webhook_url": format!("http://no-such-host.invalid{SLACK_PATH}")}),
+        ),
+    ] {
+        let config = hook(kind, input);
+        let attempt = config
+            .send(
+                &super::fake::context_with(Duration::from_secs(5), "*", Vec::new()),
+                &ev.out(),
+            )
+            .await;
+        assert_eq!(attempt.class, AttemptClass::Retryable, "{attempt:?}");
+        assert!(matches!(
+            attempt.error.as_ref().unwrap().kind,
+            ErrorKind::Connect | ErrorKind::Dns
+        ));
+        assert_no_secret(&attempt, &["slack-secret-path", TEAMS_SIG]);
+    }
+}
