@@ -15,10 +15,10 @@ use crate::domain::hook_config::{HookConfig, HookKind};
 const SCRIPT: &str = include_str!("smtp_sink.py");
 const PASSWORD: &str = "smtp-password-secret";
 
-struct Sink {
+pub(super) struct Sink {
     child: Child,
-    port: u16,
-    ca: Vec<u8>,
+    pub port: u16,
+    pub ca: Vec<u8>,
     lines: mpsc::Receiver<String>,
     _dir: tempfile::TempDir,
 }
@@ -32,6 +32,12 @@ impl Drop for Sink {
 
 /// Starts the SMTP server; a missing aiosmtpd or trustme fails the test (never skips it).
 fn sink(mode: &str) -> Sink {
+    start(SCRIPT, &[mode])
+}
+
+/// Runs one of the tests' Python servers (`script` with `args`, then its work directory),
+/// waiting for its "READY <port>" line.
+pub(super) fn start(script_text: &str, args: &[&str]) -> Sink {
     let check = Command::new("python3")
         .args(["-c", "import aiosmtpd, trustme"])
         .output();
@@ -42,11 +48,11 @@ fn sink(mode: &str) -> Sink {
         ),
     }
     let dir = tempfile::tempdir().unwrap();
-    let script = dir.path().join("smtp_sink.py");
-    std::fs::write(&script, SCRIPT).unwrap();
+    let script = dir.path().join("sink.py");
+    std::fs::write(&script, script_text).unwrap();
     let mut child = Command::new("python3")
         .arg(&script)
-        .arg(mode)
+        .args(args)
         .arg(dir.path())
         .env("SINK_USER", "hookbot")
         .env("SINK_PASSWORD", PASSWORD)
