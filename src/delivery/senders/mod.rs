@@ -6,6 +6,7 @@
 //! Whatever the kind, every secret of the hook is redacted from the attempt (URL, headers,
 //! bodies, error messages) by [`Redactor`] before it is returned.
 mod email;
+mod errors;
 mod format;
 mod hipchat;
 mod http;
