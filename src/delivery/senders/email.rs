@@ -360,6 +360,12 @@ fn describe(e: &lettre::transport::smtp::Error, at: &str, ctx: &SendContext) -> 
         );
         return Failure::new(ErrorKind::Tls, AttemptClass::Permanent, message);
     }
+    if e.is_client() && cause.contains("authentication mechanism") {
+        let message = format!(
+            "the SMTP server at {at} offers no login this client supports (PLAIN or LOGIN) on this connection"
+        );
+        return Failure::new(ErrorKind::Smtp, AttemptClass::Permanent, message);
+    }
     if e.is_client() {
         return Failure::new(
             ErrorKind::Smtp,

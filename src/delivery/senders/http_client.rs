@@ -5,7 +5,6 @@
 //! the only thing resolved), and redirects are never followed (each hop would need the same
 //! checks, and a hook's URL should be the final one). The answer is read in chunks up to
 //! [`MAX_READ_BODY`] and the rest dropped, so a receiver sending a gigabyte costs no memory.
-use std::error::Error as StdError;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -13,17 +12,19 @@ use reqwest::redirect::Policy;
 use time::OffsetDateTime;
 
 use super::SendContext;
+use super::errors::{causes, describe};
+pub use super::errors::{endpoint, io_kind, is_tls};
 use super::redact::Redactor;
 use crate::delivery::allow::AllowList;
 use crate::delivery::attempt::{
     Attempt, AttemptError, ErrorKind, MAX_LOGGED_BODY, MAX_READ_BODY, RequestLog, ResponseLog,
 };
-use crate::delivery::resolver::{GuardedResolver, check_url, find_blocked};
+use crate::delivery::resolver::{GuardedResolver, check_url};
 use crate::delivery::retry::{AttemptClass, classify_status, parse_retry_after};
 
 /// Longest wait for a TCP (and TLS) connection, within the whole-attempt timeout: a receiver
 /// that takes longer to accept is down, and the rest of the budget is for its answer.
-const MAX_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+pub(super) const MAX_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Builds a guarded client (see the module documentation).
 pub fn build_client(
@@ -340,120 +341,6 @@ async fn read(mut response: reqwest::Response) -> Received {
         body_size: size,
         note,
     }
-}
-
-/// The error's causes, without the top-level reqwest message (which repeats the URL, and the
-/// URL may be a secret), de-duplicated: hyper and reqwest often say the same thing twice.
-fn causes(e: &(dyn StdError + 'static)) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let mut current = e.source();
-    while let Some(err) = current {
-        let text = err.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-        current = err.source();
-    }
-    if parts.is_empty() {
-        parts.push(e.to_string());
-    }
-    parts.join(": ")
-}
-
-/// Every error in the chain, also looking inside `std::io::Error`s, which hide their payload
-/// from `source()` (and which tokio-rustls nests two deep around a `rustls::Error`).
-fn chain<'a>(e: &'a (dyn StdError + 'static)) -> Vec<&'a (dyn StdError + 'static)> {
-    let mut out = Vec::new();
-    let mut next = Some(e);
-    while let Some(err) = next {
-        out.push(err);
-        next = match err
-            .downcast_ref::<std::io::Error>()
-            .and_then(|io| io.get_ref())
-        {
-            Some(inner) => Some(inner as &(dyn StdError + 'static)),
-            None => err.source(),
-        };
-    }
-    out
-}
-
-/// The most telling I/O error kind in the chain: wrappers say `Other`, the cause says what.
-pub fn io_kind(e: &(dyn StdError + 'static)) -> Option<std::io::ErrorKind> {
-    let kinds: Vec<std::io::ErrorKind> = chain(e)
-        .into_iter()
-        .filter_map(|err| err.downcast_ref::<std::io::Error>())
-        .map(std::io::Error::kind)
-        .collect();
-    let telling = kinds.iter().find(|k| **k != std::io::ErrorKind::Other);
-    telling.or(kinds.first()).copied()
-}
-
-/// Whether a TLS failure (certificate, handshake) is in the error chain.
-pub fn is_tls(e: &(dyn StdError + 'static)) -> bool {
-    chain(e).into_iter().any(|err| err.is::<rustls::Error>())
-}
-
-/// `host:port` of a URL, for messages.
-pub fn endpoint(url: &url::Url) -> String {
-    let host = url.host_str().unwrap_or_default();
-    match url.port_or_known_default() {
-        Some(port) => format!("{host}:{port}"),
-        None => host.to_owned(),
-    }
-}
-
-/// Describes a failed request in words, with its kind.
-fn describe(e: &reqwest::Error, url: &url::Url, timeout: Duration) -> AttemptError {
-    let at = endpoint(url);
-    let cause = causes(e);
-    let (kind, message) = if let Some(blocked) = find_blocked(e) {
-        (ErrorKind::Blocked, blocked.to_string())
-    } else if e.is_timeout() && e.is_connect() {
-        let limit = humantime::format_duration(timeout.min(MAX_CONNECT_TIMEOUT));
-        (
-            ErrorKind::Timeout,
-            format!("could not connect to {at} within {limit}"),
-        )
-    } else if e.is_timeout() {
-        let limit = humantime::format_duration(timeout);
-        (
-            ErrorKind::Timeout,
-            format!("no answer from {at} within {limit}"),
-        )
-    } else if is_tls(e) {
-        (ErrorKind::Tls, format!("TLS with {at} failed: {cause}"))
-    } else if chain(e)
-        .into_iter()
-        .any(|err| err.to_string().starts_with("dns error"))
-    {
-        let host = url.host_str().unwrap_or_default();
-        (ErrorKind::Dns, format!("could not resolve {host}: {cause}"))
-    } else {
-        use std::io::ErrorKind as Io;
-        match io_kind(e) {
-            Some(Io::ConnectionRefused) => (
-                ErrorKind::Connect,
-                format!("connection refused by {at}: {cause}"),
-            ),
-            Some(
-                Io::ConnectionReset | Io::ConnectionAborted | Io::BrokenPipe | Io::UnexpectedEof,
-            ) => (
-                ErrorKind::Connect,
-                format!("connection to {at} was closed: {cause}"),
-            ),
-            // hyper's "connection closed before message completed": accepted, then hung up.
-            _ if e.is_connect() || cause.contains("connection closed") => (
-                ErrorKind::Connect,
-                format!("could not connect to {at}: {cause}"),
-            ),
-            _ => (
-                ErrorKind::Http,
-                format!("the answer from {at} was not valid HTTP: {cause}"),
-            ),
-        }
-    };
-    AttemptError { kind, message }
 }
 
 /// An attempt that could not be made because a setting is unusable (caught at save time

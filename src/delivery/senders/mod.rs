@@ -6,17 +6,18 @@
 //! Whatever the kind, every secret of the hook is redacted from the attempt (URL, headers,
 //! bodies, error messages) by [`Redactor`] before it is returned.
 mod email;
+mod errors;
 mod format;
 mod hipchat;
 mod http;
 pub mod http_client;
 mod redact;
 mod slack;
-mod teams;
+pub mod teams;
 #[cfg(test)]
 mod tests;
 mod twilio;
-mod twitter;
+pub mod twitter;
 
 use std::future::Future;
 use std::sync::Arc;

@@ -120,7 +120,8 @@ impl Content {
             "@type": "MessageCard",
             "@context": "http://schema.org/extensions",
             "themeColor": self.color,
-            "summary": clean(&self.summary, 200),
+            // Shown in notification previews; escaped too, in case a client renders it.
+            "summary": html_escape(&clean(&self.summary, 200)),
             "sections": [section],
             "potentialAction": actions,
         })

@@ -68,6 +68,11 @@ impl TwitterConfig {
         compose(&truncate(&rendered.summary, fits))
     }
 
+    /// The OAuth 1.0a `Authorization` value for a POST to `url`.
+    pub fn authorization(&self, url: &str, nonce: &str, timestamp: u64) -> String {
+        oauth1::authorization_header("POST", url, &self.credentials(), nonce, timestamp)
+    }
+
     pub fn endpoint(&self) -> String {
         format!("{}/2/tweets", self.api_base)
     }
@@ -93,13 +98,7 @@ impl Sender for TwitterConfig {
         };
         let timestamp =
             u64::try_from(time::OffsetDateTime::now_utc().unix_timestamp()).unwrap_or(0);
-        let authorization = oauth1::authorization_header(
-            "POST",
-            url.as_str(),
-            &self.credentials(),
-            &oauth1::new_nonce(),
-            timestamp,
-        );
+        let authorization = self.authorization(url.as_str(), &oauth1::new_nonce(), timestamp);
         let post = Post {
             logged_url: url.to_string(),
             url,

@@ -340,3 +340,29 @@ async fn unresolvable_names_and_tls_failures_have_their_kinds() {
         error.message
     );
 }
+
+#[tokio::test]
+async fn certificates_are_checked_unless_verify_tls_is_off() {
+    let sink = super::email::start(include_str!("https_sink.py"), &[]);
+    let url = format!("https://localhost:{}/hook", sink.port);
+    let ev = example!("ping");
+    let strict = hook(json!({"url": url}));
+    let attempt = strict.send(&context(secs(5)), &ev.out()).await;
+    let error = attempt.error.unwrap();
+    assert_eq!(
+        (error.kind, attempt.class),
+        (ErrorKind::Tls, AttemptClass::Retryable),
+        "{}",
+        error.message
+    );
+    assert!(error.message.contains("certificate"), "{}", error.message);
+
+    let trusting = context_with(secs(5), "loopback", vec![sink.ca.clone()]);
+    let attempt = strict.send(&trusting, &ev.out()).await;
+    assert_eq!(attempt.class, AttemptClass::Succeeded, "{attempt:?}");
+
+    let lax = hook(json!({"url": url, "verify_tls": false}));
+    let attempt = lax.send(&context(secs(5)), &ev.out()).await;
+    assert_eq!(attempt.class, AttemptClass::Succeeded, "{attempt:?}");
+    assert_eq!(attempt.response.unwrap().body, "ok");
+}
