@@ -3,8 +3,11 @@ mod helpers;
 
 mod access;
 mod cli;
+mod crash;
+mod delivery;
 mod events;
 mod foundation;
 mod openapi;
+mod receiver;
 mod secrets;
 mod security;
