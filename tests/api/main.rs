@@ -11,3 +11,4 @@ mod openapi;
 mod receiver;
 mod secrets;
 mod security;
+mod services;
