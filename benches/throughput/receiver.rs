@@ -1,0 +1,137 @@
+//! The receivers on 127.0.0.1: a fast one (actix-web, in process) that answers 200 to every
+//! request and records what arrived, and one that accepts connections and never answers.
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use tokio::io::AsyncReadExt;
+
+/// One request as it arrived.
+pub struct Hit {
+    pub path: String,
+    /// The `X-MyGet-EventIdentifier` header.
+    pub ident: String,
+    pub at: Instant,
+}
+
+#[derive(Default)]
+struct State {
+    hits: Mutex<Vec<Hit>>,
+    count: AtomicU64,
+}
+
+pub struct Receiver {
+    pub base: String,
+    state: Arc<State>,
+}
+
+async fn record(req: HttpRequest, body: web::Bytes, st: web::Data<Arc<State>>) -> HttpResponse {
+    let at = Instant::now();
+    let ident = req
+        .headers()
+        .get("x-myget-eventidentifier")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    if body.is_empty() {
+        return HttpResponse::BadRequest().finish();
+    }
+    st.hits.lock().unwrap().push(Hit {
+        path: req.path().to_owned(),
+        ident,
+        at,
+    });
+    st.count.fetch_add(1, Relaxed);
+    HttpResponse::Ok().finish()
+}
+
+impl Receiver {
+    /// Two actix workers (one per core), long keep-alive so pooled client connections stay
+    /// usable between phases.
+    pub async fn start() -> Receiver {
+        let state = Arc::new(State::default());
+        let data = web::Data::new(state.clone());
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(data.clone())
+                .default_service(web::to(record))
+        })
+        .workers(2)
+        .backlog(4096)
+        .keep_alive(Duration::from_secs(300))
+        .disable_signals()
+        .bind(("127.0.0.1", 0))
+        .unwrap();
+        let port = server.addrs()[0].port();
+        tokio::spawn(server.run());
+        Receiver {
+            base: format!("http://127.0.0.1:{port}"),
+            state,
+        }
+    }
+
+    pub fn count(&self) -> u64 {
+        self.state.count.load(Relaxed)
+    }
+
+    /// Everything recorded since the last call (and resets the count).
+    pub fn take(&self) -> Vec<Hit> {
+        let mut hits = self.state.hits.lock().unwrap();
+        self.state.count.store(0, Relaxed);
+        std::mem::take(&mut *hits)
+    }
+
+    /// Waits (bounded) until `n` requests arrived since the last `take`; returns whether they did.
+    pub async fn wait_for(&self, n: u64, limit: Duration) -> bool {
+        let deadline = Instant::now() + limit;
+        while self.count() < n {
+            if Instant::now() > deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        true
+    }
+}
+
+/// Accepts connections, reads what comes, and never answers: a receiver that hangs.
+pub struct Hang {
+    pub base: String,
+    pub accepted: Arc<AtomicU64>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Hang {
+    pub async fn start() -> Hang {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let accepted = Arc::new(AtomicU64::new(0));
+        let count = accepted.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                count.fetch_add(1, Relaxed);
+                tokio::spawn(async move {
+                    let mut buf = [0u8; 4096];
+                    // Until the client gives up (its timeout) and closes.
+                    while let Ok(n) = socket.read(&mut buf).await {
+                        if n == 0 {
+                            break;
+                        }
+                    }
+                });
+            }
+        });
+        Hang {
+            base: format!("http://127.0.0.1:{port}"),
+            accepted,
+            task,
+        }
+    }
+}
+
+impl Drop for Hang {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
