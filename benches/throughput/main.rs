@@ -23,12 +23,13 @@ use stats::{Row, closed_loop, ms, open_loop, percentile, thousands};
 /// Hooks the delivery phase spreads its backlog over; with the server's per-hook limit this
 /// sets the concurrency of the delivery phase, and so of the limit measured beside it.
 const DELIVERY_HOOKS: usize = 16;
-const LIMIT_REQUESTS: usize = 40_000;
+const LIMIT_REQUESTS: usize = 100_000;
+const LIMIT_ROUNDS: usize = 2;
 /// Events of the delivery backlog; each has a delivery to every one of the DELIVERY_HOOKS.
 const BACKLOG_EVENTS: i64 = 2_500;
 const LATENCY_EVENTS: usize = 10_000;
 const LATENCY_RATE: f64 = 1_000.0;
-const INGEST_EVENTS: usize = 60_000;
+const INGEST_EVENTS: usize = 100_000;
 const INGEST_CLIENTS: usize = 64;
 const FANOUT_HOOKS: i64 = 10_000;
 const HANGING_HOOKS: usize = 100;
@@ -129,6 +130,39 @@ async fn wait_recorded(db: &rusqlite::Connection, base: i64, n: i64, limit: Dura
     }
 }
 
+/// What the server spent on a phase: CPU time and bytes written, and a `perf` profile when
+/// BENCH_PERF is set.
+struct Meter {
+    pid: i32,
+    at: Instant,
+    cpu: f64,
+    written: u64,
+    profile: server::Profile,
+}
+
+impl Meter {
+    fn start(srv: &Server, phase: &str) -> Meter {
+        let profile = server::Profile::start(srv.pid(), phase);
+        let (cpu, written) = server::usage(srv.pid());
+        Meter { pid: srv.pid(), at: Instant::now(), cpu, written, profile }
+    }
+
+    /// Prints the cost per unit of work (`units` deliveries, events...).
+    fn done(self, units: f64, unit: &str) {
+        let (cpu, written) = server::usage(self.pid);
+        self.profile.stop();
+        let wall = self.at.elapsed().as_secs_f64();
+        let cpu = cpu - self.cpu;
+        let written = (written - self.written) as f64;
+        say!(
+            "  server: {cpu:.1} CPU-s in {wall:.1} s ({:.0}% of one core), {:.0} µs CPU and {:.1} KiB written per {unit}",
+            100.0 * cpu / wall,
+            1e6 * cpu / units,
+            written / 1024.0 / units
+        );
+    }
+}
+
 fn print_problems(server: &Server) {
     let problems = server.problems();
     if problems.is_empty() {
@@ -168,43 +202,10 @@ async fn first_server(data: &std::path::Path, rx: &Receiver, hang: &Hang, rows: 
     rx.take();
     let body: &'static [u8] = Box::leak(seed::event_body(&db, "tmpl-d").into_bytes().into_boxed_slice());
     let concurrency = DELIVERY_HOOKS * PER_HOOK;
-    say!("limit: {LIMIT_REQUESTS} POSTs of the {}-byte envelope from {concurrency} concurrent requests", body.len());
-    let client = reqwest::Client::builder()
-        .no_proxy()
-        .redirect(reqwest::redirect::Policy::none())
-        .connect_timeout(Duration::from_secs(5))
-        .timeout(Duration::from_secs(15))
-        .build()
-        .unwrap();
-    let url = format!("{}/limit", rx.base);
-    let (elapsed, ok, failed) = closed_loop(concurrency, LIMIT_REQUESTS, Duration::from_secs(60), move |i| {
-        let req = client
-            .post(&url)
-            .header("content-type", "application/vnd.myget.webhooks.v1+json")
-            .header("user-agent", "MyGet Web Hook/1.0 (feedhooks/0.1.0)")
-            .header("x-myget-eventidentifier", format!("limit-{i}"))
-            .body(body);
-        async move {
-            match req.send().await {
-                Ok(res) => res.status() == 200 && res.bytes().await.is_ok(),
-                Err(_) => false,
-            }
-        }
-    })
-    .await;
-    let hits = rx.take();
-    check(failed == 0 && ok == LIMIT_REQUESTS, &format!("{ok} of {LIMIT_REQUESTS} plain POSTs answered 200"));
-    check(hits.len() == ok, "the receiver recorded each of them");
-    let limit = ok as f64 / elapsed.as_secs_f64();
-    say!("limit: {} POSTs/s", thousands(limit));
-    rows.push(Row::new(
-        "Limit: plain POSTs/s, reqwest to the receiver, no feedhooks",
-        format!("{} /s ({concurrency} concurrent)", thousands(limit)),
-        "(reference)",
-        None,
-    ));
+    let before = measure_limit(rx, body, concurrency).await;
 
     // --- Delivery throughput: a backlog due now, drained with every attempt logged. ---
+    let meter = Meter::start(&srv, "delivery");
     let (base, n) = seed::seed_backlog(&mut db, "d", "tmpl-d", "backlog-", BACKLOG_EVENTS, seed::now_ms());
     say!("delivery: {n} deliveries due now over {DELIVERY_HOOKS} hooks ({PER_HOOK} in flight per hook)");
     check(rx.wait_for(n as u64, Duration::from_secs(180)).await, "the receiver got every delivery within 180 s");
@@ -217,7 +218,22 @@ async fn first_server(data: &std::path::Path, rx: &Receiver, hang: &Hang, rows: 
     check(hits.iter().all(|h| h.ident.starts_with("backlog-") && h.path.starts_with("/d/")), "all of them from the backlog");
     let (count, succeeded, attempts, most) = seed::delivery_summary(&db, base);
     check(count == n && succeeded == n && attempts == n && most == 1, &format!("{n} deliveries succeeded with one attempt row each"));
+    meter.done(n as f64, "delivery");
     let rate = n as f64 / (recorded - first).as_secs_f64();
+    // The limit again after the delivery phase: on a shared machine it moves between runs, and
+    // the ratio is taken to the higher of the two (the harder test).
+    let after = measure_limit(rx, body, concurrency).await;
+    let limit = before.max(after);
+    rows.push(Row::new(
+        "Limit: plain POSTs/s, reqwest to the receiver, no feedhooks",
+        format!(
+            "{} /s before, {} /s after the delivery phase (best of {LIMIT_ROUNDS} rounds each, {concurrency} concurrent)",
+            thousands(before),
+            thousands(after)
+        ),
+        "(reference)",
+        None,
+    ));
     say!(
         "delivery: {} /s first receipt to all recorded ({} /s first to last receipt)",
         thousands(rate),
@@ -225,7 +241,7 @@ async fn first_server(data: &std::path::Path, rx: &Receiver, hang: &Hang, rows: 
     );
     rows.push(Row::new(
         "Delivery throughput, every attempt logged",
-        format!("{} /s = {:.0}% of the limit ({n} deliveries, {DELIVERY_HOOKS} hooks)", thousands(rate), 100.0 * rate / limit),
+        format!("{} /s = {:.0}% of the higher limit ({n} deliveries, {DELIVERY_HOOKS} hooks)", thousands(rate), 100.0 * rate / limit),
         "≥ 50% of the limit",
         Some(rate >= limit / 2.0),
     ));
@@ -236,6 +252,7 @@ async fn first_server(data: &std::path::Path, rx: &Receiver, hang: &Hang, rows: 
     let base = seed::max_id(&db, "deliveries");
     rx.take();
     say!("latency: {LATENCY_EVENTS} events at {LATENCY_RATE}/s to a feed with one hook");
+    let meter = Meter::start(&srv, "latency");
     let sent = {
         let (client, url, token) = (api.client.clone(), api.base.clone(), token.clone());
         open_loop(LATENCY_EVENTS, LATENCY_RATE, move |i| {
@@ -255,6 +272,7 @@ async fn first_server(data: &std::path::Path, rx: &Receiver, hang: &Hang, rows: 
     );
     check(rx.wait_for(LATENCY_EVENTS as u64, Duration::from_secs(60)).await, "the receiver got every delivery");
     wait_recorded(&db, base, LATENCY_EVENTS as i64, Duration::from_secs(60)).await;
+    meter.done(LATENCY_EVENTS as f64, "event");
     let (server_ms, bound_ms) = latencies(&db, hook, base, &sent, "lat-", &rx.take(), LATENCY_EVENTS);
     let (p50, p99) = (percentile(&server_ms, 50.0), percentile(&server_ms, 99.0));
     say!(
@@ -277,6 +295,7 @@ async fn first_server(data: &std::path::Path, rx: &Receiver, hang: &Hang, rows: 
     // --- Ingest: closed loop of keep-alive clients to a feed without hooks. ---
     say!("ingest: {INGEST_EVENTS} events from {INGEST_CLIENTS} keep-alive clients");
     let ingest_api = Api::new(&srv.url, &token);
+    let meter = Meter::start(&srv, "ingest");
     let (elapsed, ok, failed) = {
         let (client, url, token) = (ingest_api.client.clone(), ingest_api.base.clone(), token.clone());
         closed_loop(INGEST_CLIENTS, INGEST_EVENTS, Duration::from_secs(60), move |i| {
@@ -285,6 +304,7 @@ async fn first_server(data: &std::path::Path, rx: &Receiver, hang: &Hang, rows: 
         })
         .await
     };
+    meter.done(ok as f64, "event");
     check(failed == 0 && ok == INGEST_EVENTS, &format!("{ok} of {INGEST_EVENTS} events answered 202"));
     let stored = seed::one(&db, "SELECT count(*) FROM events WHERE feed_id = ?1", [seed::feed_id(&db, "i")]);
     check(stored == ok as i64, &format!("{stored} events are stored"));
@@ -311,11 +331,13 @@ async fn first_server(data: &std::path::Path, rx: &Receiver, hang: &Hang, rows: 
         let ident = format!("fan-{round}");
         let base = seed::max_id(&db, "deliveries");
         rx.take();
+        let meter = Meter::start(&srv, &format!("fanout-{round}"));
         let t0 = Instant::now();
         assert_eq!(post_event(&api.client, &api.base, "fan", &token, &ident).await, 202);
         let accepted = t0.elapsed();
         check(rx.wait_for(FANOUT_HOOKS as u64, Duration::from_secs(120)).await, "every hook's receiver got the event");
         let recorded = wait_recorded(&db, base, FANOUT_HOOKS, Duration::from_secs(60)).await - t0;
+        meter.done(FANOUT_HOOKS as f64, "delivery");
         let hits = rx.take();
         let reached = hits.iter().map(|h| h.at).max().unwrap() - t0;
         let paths: HashSet<&str> = hits.iter().map(|h| h.path.as_str()).collect();
@@ -354,6 +376,7 @@ async fn first_server(data: &std::path::Path, rx: &Receiver, hang: &Hang, rows: 
     say!(
         "isolation: {ISOLATION_EVENTS} events at {ISOLATION_RATE}/s, each to {HANGING_HOOKS} hanging hooks and one healthy (timeout {TIMEOUT}, {MAX_IN_FLIGHT} slots)"
     );
+    let meter = Meter::start(&srv, "isolation");
     let sent = {
         let (client, url, token) = (api.client.clone(), api.base.clone(), token.clone());
         open_loop(ISOLATION_EVENTS, ISOLATION_RATE, move |i| {
@@ -374,6 +397,7 @@ async fn first_server(data: &std::path::Path, rx: &Receiver, hang: &Hang, rows: 
         assert!(Instant::now() < deadline, "the healthy hook's deliveries were not all recorded");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    meter.done(ISOLATION_EVENTS as f64, "event");
     let (server_ms, bound_ms) = latencies(&db, healthy, base, &sent, "iso-", &rx.take(), ISOLATION_EVENTS);
     let timeouts = seed::one(
         &db,
@@ -411,6 +435,54 @@ async fn first_server(data: &std::path::Path, rx: &Receiver, hang: &Hang, rows: 
     say!("stopping the first server");
     srv.stop();
     idle
+}
+
+/// The limit: rounds of LIMIT_REQUESTS POSTs of the same envelope with the delivery headers, from the
+/// same HTTP client (reqwest, built as the server builds it) at the same concurrency, straight
+/// to the receiver. Returns POSTs per second, after checking the receiver got each one.
+async fn measure_limit(rx: &Receiver, body: &'static [u8], concurrency: usize) -> f64 {
+    // The best of LIMIT_ROUNDS rounds: the limit moves from round to round on a shared 2-core
+    // machine, and the highest is the harder test for the ratio.
+    let mut best: f64 = 0.0;
+    for _ in 0..LIMIT_ROUNDS {
+        best = best.max(limit_round(rx, body, concurrency).await);
+    }
+    best
+}
+
+async fn limit_round(rx: &Receiver, body: &'static [u8], concurrency: usize) -> f64 {
+    rx.take();
+    say!("limit: {LIMIT_REQUESTS} POSTs of the {}-byte envelope from {concurrency} concurrent requests", body.len());
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(Duration::from_secs(15))
+        .build()
+        .unwrap();
+    let url = format!("{}/limit", rx.base);
+    let (elapsed, ok, failed) = closed_loop(concurrency, LIMIT_REQUESTS, Duration::from_secs(60), move |i| {
+        let req = client
+            .post(&url)
+            .header("content-type", "application/vnd.myget.webhooks.v1+json")
+            .header("user-agent", "MyGet Web Hook/1.0 (feedhooks/0.1.0)")
+            .header("x-myget-eventidentifier", format!("limit-{i}"))
+            .body(body);
+        async move {
+            match req.send().await {
+                Ok(res) => res.status() == 200 && res.bytes().await.is_ok(),
+                Err(_) => false,
+            }
+        }
+    })
+    .await;
+    let hits = rx.take();
+    check(failed == 0 && ok == LIMIT_REQUESTS, &format!("{ok} of {LIMIT_REQUESTS} plain POSTs answered 200"));
+    let distinct: HashSet<&str> = hits.iter().map(|h| h.ident.as_str()).collect();
+    check(hits.len() == ok && distinct.len() == ok, "the receiver recorded each of them once");
+    let limit = ok as f64 / elapsed.as_secs_f64();
+    say!("limit: {} POSTs/s", thousands(limit));
+    limit
 }
 
 /// Per event of `prefix{i}`: (acceptance to first attempt from the store, ms; request sent to
@@ -559,6 +631,7 @@ async fn second_server(data: &std::path::Path, rx: &Receiver, idle: (f64, f64), 
     rx.take();
     let srv = Server::start(data, &[]);
     let start = Instant::now();
+    let meter = Meter::start(&srv, "drain");
     let mut peak_rss: f64 = 0.0;
     while start.elapsed() < Duration::from_secs(DRAIN_SECONDS) {
         peak_rss = peak_rss.max(srv.memory().1);
@@ -566,6 +639,7 @@ async fn second_server(data: &std::path::Path, rx: &Receiver, idle: (f64, f64), 
     }
     let draining = srv.memory();
     let received = rx.count();
+    meter.done(received as f64, "delivery");
     print_problems(&srv);
     srv.stop();
     let recorded = seed::one(&db, "SELECT count(*) FROM attempts", []) - before;

@@ -261,3 +261,64 @@ pub async fn post_event(client: &reqwest::Client, base: &str, feed: &str, token:
         Err(_) => 0,
     }
 }
+
+/// The server's CPU time (user + system, seconds) and bytes written to storage, from /proc:
+/// printed per phase, so a figure comes with what it cost.
+pub fn usage(pid: i32) -> (f64, u64) {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may hold spaces) start at state (field 3).
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    let cpu = (ticks(11) + ticks(12)) / hz; // utime, stime
+    let io = std::fs::read_to_string(format!("/proc/{pid}/io")).unwrap_or_default();
+    let written = io
+        .lines()
+        .find(|l| l.starts_with("write_bytes:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    (cpu, written)
+}
+
+/// `perf record` on the server for one phase, when BENCH_PERF names a directory: each phase
+/// leaves `<dir>/<phase>.data` for `perf report -i`. Off by default (it slows the server).
+/// BENCH_PERF_EVENTS=a,b records every such event instead of sampling CPU time.
+pub struct Profile(Option<Child>);
+
+impl Profile {
+    pub fn start(pid: i32, phase: &str) -> Profile {
+        let Some(dir) = std::env::var_os("BENCH_PERF") else {
+            return Profile(None);
+        };
+        std::fs::create_dir_all(&dir).unwrap();
+        let out = Path::new(&dir).join(format!("{phase}.data"));
+        // BENCH_PERF_EVENTS records those events (e.g. tracepoints: where threads sleep)
+        // instead of sampling CPU time.
+        let events = match std::env::var("BENCH_PERF_EVENTS") {
+            Ok(e) => vec!["-e".to_owned(), e, "-c".into(), "1".into()],
+            Err(_) => ["-e", "cpu-clock", "-F", "199"].map(String::from).to_vec(),
+        };
+        let child = Command::new("perf")
+            .arg("record")
+            .args(events)
+            .args(["--call-graph", "dwarf,16384", "-p"])
+            .arg(pid.to_string())
+            .arg("-o")
+            .arg(&out)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("perf is installed (BENCH_PERF is set)");
+        std::thread::sleep(Duration::from_millis(300));
+        Profile(Some(child))
+    }
+
+    pub fn stop(self) {
+        if let Some(mut child) = self.0 {
+            unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+            let _ = child.wait();
+        }
+    }
+}
