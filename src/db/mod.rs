@@ -120,4 +120,5 @@ pub mod deliveries;
 pub mod events;
 pub mod feeds;
 pub mod hooks;
+pub mod stats;
 pub mod users;

@@ -9,7 +9,7 @@ pub mod health;
 pub mod middleware;
 pub mod pages;
 
-use pages::{account, admin, feeds, session};
+use pages::{account, admin, deliveries, feeds, hook_page, hooks, session};
 
 /// Every route the server answers. Pages and API call the same domain functions.
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -56,6 +56,29 @@ fn page_routes(cfg: &mut web::ServiceConfig) {
         web::post().to(feeds::remove_co_owner),
     )
     .route("/feeds/{feed}/keys", web::post().to(feeds::create_key))
+    .route("/feeds/{feed}/hooks/new", web::get().to(hooks::new_form))
+    .route("/feeds/{feed}/hooks", web::post().to(hooks::create))
+    .route("/feeds/{feed}/hooks/{id}", web::get().to(hook_page::show))
+    .route("/feeds/{feed}/hooks/{id}/edit", web::get().to(hooks::edit_form))
+    .route("/feeds/{feed}/hooks/{id}/edit", web::post().to(hooks::update))
+    .route(
+        "/feeds/{feed}/hooks/{id}/enabled",
+        web::post().to(hooks::set_enabled),
+    )
+    .route("/feeds/{feed}/hooks/{id}/delete", web::post().to(hooks::delete))
+    .route("/feeds/{feed}/hooks/{id}/ping", web::post().to(hook_page::ping))
+    .route(
+        "/feeds/{feed}/hooks/{id}/redeliver",
+        web::post().to(hook_page::redeliver_failed),
+    )
+    .route(
+        "/feeds/{feed}/deliveries/{id}",
+        web::get().to(deliveries::show),
+    )
+    .route(
+        "/feeds/{feed}/deliveries/{id}/redeliver",
+        web::post().to(deliveries::redeliver),
+    )
     .route(
         "/feeds/{feed}/keys/{id}/revoke",
         web::post().to(feeds::revoke_key),

@@ -3,11 +3,13 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
+use super::views::{HealthView, HookView};
 use super::{Chrome, CredentialView, PageError, redirect, render};
 use crate::app::AppState;
 use crate::db::feeds::FeedRow;
 use crate::domain::access::{FeedAccess, Role};
-use crate::domain::{DomainError, feeds};
+use crate::domain::time::now_ms;
+use crate::domain::{DomainError, feeds, stats};
 use crate::web::auth::SignedIn;
 use crate::web::csrf::CsrfForm;
 
@@ -93,6 +95,7 @@ struct FeedPage {
     feed: FeedRow,
     role: &'static str,
     api_url: String,
+    hooks: Vec<(HookView, HealthView)>,
 }
 
 pub async fn show(
@@ -103,11 +106,19 @@ pub async fn show(
 ) -> Result<HttpResponse, PageError> {
     let access = open(&state, &user, &path).await?;
     let api_url = state.url(&format!("/api/v1/feeds/{}/events", access.feed.identifier));
+    let list = crate::domain::hooks::list_hooks(&state.db, &state.secrets, &access).await?;
+    let health = stats::health(&state.db, &list, now_ms()).await?;
+    let hooks = list
+        .iter()
+        .zip(&health)
+        .map(|(h, s)| (HookView::new(h), HealthView::new(Some(s), &access.feed.identifier)))
+        .collect();
     let page = FeedPage {
         chrome: Chrome::new(&req, Some(user)),
         role: role_name(access.role),
         feed: access.feed,
         api_url,
+        hooks,
     };
     Ok(render(&req, &page))
 }
