@@ -59,14 +59,26 @@ fn page_routes(cfg: &mut web::ServiceConfig) {
     .route("/feeds/{feed}/hooks/new", web::get().to(hooks::new_form))
     .route("/feeds/{feed}/hooks", web::post().to(hooks::create))
     .route("/feeds/{feed}/hooks/{id}", web::get().to(hook_page::show))
-    .route("/feeds/{feed}/hooks/{id}/edit", web::get().to(hooks::edit_form))
-    .route("/feeds/{feed}/hooks/{id}/edit", web::post().to(hooks::update))
+    .route(
+        "/feeds/{feed}/hooks/{id}/edit",
+        web::get().to(hooks::edit_form),
+    )
+    .route(
+        "/feeds/{feed}/hooks/{id}/edit",
+        web::post().to(hooks::update),
+    )
     .route(
         "/feeds/{feed}/hooks/{id}/enabled",
         web::post().to(hooks::set_enabled),
     )
-    .route("/feeds/{feed}/hooks/{id}/delete", web::post().to(hooks::delete))
-    .route("/feeds/{feed}/hooks/{id}/ping", web::post().to(hook_page::ping))
+    .route(
+        "/feeds/{feed}/hooks/{id}/delete",
+        web::post().to(hooks::delete),
+    )
+    .route(
+        "/feeds/{feed}/hooks/{id}/ping",
+        web::post().to(hook_page::ping),
+    )
     .route(
         "/feeds/{feed}/hooks/{id}/redeliver",
         web::post().to(hook_page::redeliver_failed),

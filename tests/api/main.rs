@@ -8,3 +8,4 @@ mod foundation;
 mod openapi;
 mod secrets;
 mod security;
+mod ui;

@@ -56,11 +56,7 @@ pub fn svg(chart: &HourlyChart) -> String {
         t[0], t[1], t[2]
     );
     // Grid lines and y labels at 0, half and the top.
-    for (value, y) in [
-        (0, TOP + PLOT_H),
-        (top / 2, TOP + PLOT_H / 2),
-        (top, TOP),
-    ] {
+    for (value, y) in [(0, TOP + PLOT_H), (top / 2, TOP + PLOT_H / 2), (top, TOP)] {
         if value == 0 && y != TOP + PLOT_H {
             continue;
         }

@@ -107,11 +107,19 @@ pub fn curl(method: &str, url: &str, headers: &[(String, String)], body: &str) -
 /// What each failure kind usually means, and where to look.
 fn error_hint(kind: &str) -> &'static str {
     match kind {
-        "timeout" => "The receiver did not answer in time. Is it slow, or busy doing the work before answering?",
-        "connect" => "The connection was refused or dropped. Is the receiver running, and reachable from this server?",
+        "timeout" => {
+            "The receiver did not answer in time. Is it slow, or busy doing the work before answering?"
+        }
+        "connect" => {
+            "The connection was refused or dropped. Is the receiver running, and reachable from this server?"
+        }
         "dns" => "The host name did not resolve from this server.",
-        "tls" => "The TLS handshake or the certificate check failed. A self-signed certificate needs “Check the receiver's TLS certificate” turned off.",
-        "blocked" => "This server may not send to that address (see --allow-hosts): private and loopback addresses are refused by default.",
+        "tls" => {
+            "The TLS handshake or the certificate check failed. A self-signed certificate needs “Check the receiver's TLS certificate” turned off."
+        }
+        "blocked" => {
+            "This server may not send to that address (see --allow-hosts): private and loopback addresses are refused by default."
+        }
         "http" => "The receiver answered with an error status; its answer is below.",
         "smtp" => "The mail server refused or failed; its answer is in the message.",
         "config" => "The hook's settings cannot work; fix them on the settings page.",
@@ -137,9 +145,8 @@ fn attempt_view(a: &AttemptRow) -> AttemptView {
             ResponseView {
                 status: r.get("status").map(Value::to_string).unwrap_or_default(),
                 headers: headers_of(&r),
-                truncated: (size > body.len() as u64).then(|| {
-                    format!("The first {} of {size} bytes are kept.", body.len())
-                }),
+                truncated: (size > body.len() as u64)
+                    .then(|| format!("The first {} of {size} bytes are kept.", body.len())),
                 body: pretty(&body),
             }
         });

@@ -111,7 +111,12 @@ pub async fn show(
     let hooks = list
         .iter()
         .zip(&health)
-        .map(|(h, s)| (HookView::new(h), HealthView::new(Some(s), &access.feed.identifier)))
+        .map(|(h, s)| {
+            (
+                HookView::new(h),
+                HealthView::new(Some(s), &access.feed.identifier),
+            )
+        })
         .collect();
     let page = FeedPage {
         chrome: Chrome::new(&req, Some(user)),

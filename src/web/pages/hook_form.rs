@@ -304,7 +304,11 @@ mod tests {
         let m = parse_header_lines("X-Team: ops\n\n Authorization: Bearer a:b \n").unwrap();
         assert_eq!(m["X-Team"], "ops");
         assert_eq!(m["Authorization"], "Bearer a:b");
-        assert!(parse_header_lines("no colon").unwrap_err().contains("line 1"));
+        assert!(
+            parse_header_lines("no colon")
+                .unwrap_err()
+                .contains("line 1")
+        );
     }
 
     #[test]

@@ -81,19 +81,15 @@ pub fn input_time(ms: i64) -> String {
 
 fn filter_of(q: &ListQuery) -> Result<(DeliveryFilter, Option<i64>), Vec<String>> {
     let (since, until) = (form_time(&q.since), form_time(&q.until));
-    let mut errors: Vec<String> = match parse_filter(
-        Some(&q.status),
-        Some(&q.event),
-        Some(&since),
-        Some(&until),
-    ) {
-        Ok(f) if q.cursor.is_empty() => return Ok((f, None)),
-        Ok(f) => match q.cursor.parse::<i64>() {
-            Ok(c) if c > 0 => return Ok((f, Some(c))),
-            _ => vec![],
-        },
-        Err(errs) => errs.iter().map(ToString::to_string).collect(),
-    };
+    let mut errors: Vec<String> =
+        match parse_filter(Some(&q.status), Some(&q.event), Some(&since), Some(&until)) {
+            Ok(f) if q.cursor.is_empty() => return Ok((f, None)),
+            Ok(f) => match q.cursor.parse::<i64>() {
+                Ok(c) if c > 0 => return Ok((f, Some(c))),
+                _ => vec![],
+            },
+            Err(errs) => errs.iter().map(ToString::to_string).collect(),
+        };
     if !q.cursor.is_empty() && q.cursor.parse::<i64>().map_or(true, |c| c <= 0) {
         errors.push("cursor: is not a delivery id".into());
     }
@@ -134,7 +130,8 @@ pub async fn page(
     let (rows, filter_errors, older) = match filter_of(&q) {
         Ok((filter, before)) => {
             let rows = deliveries::list(&state.db, &hook, filter, before, PAGE + 1).await?;
-            let older = (rows.len() as i64 > PAGE).then(|| older_link(&q, rows[PAGE as usize - 1].id));
+            let older =
+                (rows.len() as i64 > PAGE).then(|| older_link(&q, rows[PAGE as usize - 1].id));
             (rows, vec![], older)
         }
         Err(errors) => (vec![], errors, None),

@@ -144,8 +144,16 @@ async fn saved(
     match secret {
         Some(secret) => {
             let message = format!("{what} Copy the signing secret now: it is not shown again.");
-            super::hook_page::page(req, state, user, access, hook, None, Some((message, secret)))
-                .await
+            super::hook_page::page(
+                req,
+                state,
+                user,
+                access,
+                hook,
+                None,
+                Some((message, secret)),
+            )
+            .await
         }
         None => Ok(redirect(&at, "ok", what)),
     }
@@ -212,16 +220,20 @@ pub async fn update(
             if updated.enabled {
                 state.wake.notify_one();
             }
-            saved(&req, &state, user, access, updated, secret, "Settings saved.").await
+            saved(
+                &req,
+                &state,
+                user,
+                access,
+                updated,
+                secret,
+                "Settings saved.",
+            )
+            .await
         }
-        Err(DomainError::Invalid(errors)) => Ok(invalid(
-            &req,
-            user,
-            access.feed,
-            Some(&hook),
-            form,
-            &errors,
-        )),
+        Err(DomainError::Invalid(errors)) => {
+            Ok(invalid(&req, user, access.feed, Some(&hook), form, &errors))
+        }
         Err(e) => Err(e.into()),
     }
 }

@@ -52,7 +52,9 @@ impl HealthView {
             (
                 format!("/feeds/{feed}/deliveries/{}", d.id),
                 d.status.clone(),
-                d.outcome.clone().unwrap_or_else(|| "not attempted yet".into()),
+                d.outcome
+                    .clone()
+                    .unwrap_or_else(|| "not attempted yet".into()),
                 display_time(d.created_at),
             )
         });
