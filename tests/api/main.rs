@@ -2,6 +2,7 @@
 mod helpers;
 
 mod access;
+mod browser;
 mod cli;
 mod events;
 mod foundation;
