@@ -427,3 +427,132 @@ async fn an_owner_sets_up_hooks_and_follows_deliveries_in_chromium() {
     }
     b.quit().await;
 }
+
+/// Signs in through the login form.
+async fn sign_in(b: &Driver, site: &str, user: &crate::helpers::TestUser) {
+    b.go(&format!("{site}/login")).await;
+    b.type_into("#username", &user.name).await;
+    b.type_into("#password", &user.password).await;
+    b.follow("main button[type=submit]").await;
+    b.wait_url("/feeds").await;
+}
+
+/// The README's screenshots, from a hook with a week of traffic (a bad afternoon included)
+/// and a delivery that failed once and then went through. Written to docs/ when
+/// FEEDHOOKS_SCREENSHOTS names a directory; otherwise only checked to be pictures.
+#[tokio::test]
+async fn screenshots_of_the_hook_and_delivery_pages() {
+    use reqwest::Method;
+    let rx = Receiver::start(503, r#"{"error":"maintenance","retry_in":"a moment"}"#).await;
+    let app = crate::helpers::spawn_app_with(|s| {
+        s.retry_schedule = vec![Duration::from_millis(300)];
+    })
+    .await;
+    let owner = app.create_user("olivia", false).await;
+    let token = app.token_for(&owner).await;
+    app.create_feed(&token, "acme-packages").await;
+    let res = app
+        .api(
+            Method::POST,
+            "/api/v1/feeds/acme-packages/hooks",
+            Some(&token),
+            Some(json!({"kind": "http", "name": "Build trigger",
+                "events": ["package.added", "package.pushed", "build.finished"],
+                "config": {"url": rx.url, "secret": "generate",
+                    "headers": {"X-Team": "platform"}}})),
+        )
+        .await;
+    let hook = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    const HOUR: i64 = 3_600_000;
+    let now = feedhooks::domain::time::now_ms();
+    let start = (now / HOUR - 167) * HOUR;
+    let events = ["package.added", "package.pushed", "build.finished"];
+    let mut rows = vec![];
+    for h in 0..167i64 {
+        let hour_of_day = (start / HOUR + h) % 24;
+        let busy = if (8..19).contains(&hour_of_day) { 5 } else { 1 };
+        let n = busy + (h * 7) % 4;
+        // Two hours on the third day the receiver was down.
+        let down = (60..62).contains(&h);
+        for i in 0..n {
+            let status = if down || (h * 13 + i) % 97 == 0 {
+                "failed"
+            } else {
+                "succeeded"
+            };
+            rows.push((
+                status,
+                events[((h + i) % 3) as usize],
+                start + h * HOUR + i * 60_000,
+            ));
+        }
+    }
+    crate::ui::seed(&app, hook, rows).await;
+
+    let key = app.feed_key(&token, "acme-packages").await;
+    let res = app
+        .post_event(&"acme-packages", &key, &spec_example("package.added"))
+        .await;
+    assert_eq!(res.status(), 202);
+    let delivery = app.count("deliveries").await;
+    let path = format!("/api/v1/feeds/acme-packages/deliveries/{delivery}");
+    crate::ui::wait_for_attempts(&app, &token, &path, 1).await;
+    *rx.reply.lock().unwrap() = (200, r#"{"queued":true,"build":4711}"#.into());
+    crate::ui::wait_for_attempts(&app, &token, &path, 2).await;
+
+    let b = Driver::start(1280, 1400).await;
+    sign_in(&b, &app.address, &owner).await;
+    let mut shots = vec![];
+    for (page, file, width, height) in [
+        (
+            format!("/feeds/acme-packages/hooks/{hook}"),
+            "hook-page.png",
+            1280,
+            1400,
+        ),
+        (
+            format!("/feeds/acme-packages/deliveries/{delivery}"),
+            "delivery-page.png",
+            1280,
+            1900,
+        ),
+        (
+            "/feeds/acme-packages".to_owned(),
+            "feed-page.png",
+            1280,
+            700,
+        ),
+        (
+            format!("/feeds/acme-packages/hooks/{hook}/edit"),
+            "hook-form.png",
+            1280,
+            1800,
+        ),
+        (
+            format!("/feeds/acme-packages/hooks/{hook}"),
+            "hook-page-phone.png",
+            360,
+            1600,
+        ),
+        (
+            format!("/feeds/acme-packages/deliveries/{delivery}"),
+            "delivery-page-phone.png",
+            360,
+            1600,
+        ),
+    ] {
+        b.resize(width, height).await;
+        b.go(&format!("{}{page}", app.address)).await;
+        let png = b.screenshot().await;
+        assert!(png.starts_with(b"\x89PNG"), "{page}");
+        shots.push((file, png));
+    }
+    b.quit().await;
+    // The README's pictures: FEEDHOOKS_SCREENSHOTS=docs cargo test --test api screenshots
+    if let Ok(dir) = std::env::var("FEEDHOOKS_SCREENSHOTS") {
+        std::fs::create_dir_all(&dir).unwrap();
+        for (file, png) in shots {
+            std::fs::write(std::path::Path::new(&dir).join(file), png).unwrap();
+        }
+    }
+}

@@ -90,7 +90,7 @@ async fn owner_with_hook(app: &TestApp, url: &str) -> (Browser, String, i64) {
 }
 
 /// Stores deliveries of a hook as if sent: (status, event, created_at ms), oldest first.
-async fn seed(app: &TestApp, hook: i64, rows: Vec<(&'static str, &'static str, i64)>) {
+pub async fn seed(app: &TestApp, hook: i64, rows: Vec<(&'static str, &'static str, i64)>) {
     app.state
         .db
         .run(move |c| {

@@ -71,7 +71,8 @@ pub fn svg(chart: &HourlyChart) -> String {
     for (i, hour) in chart.hours.iter().enumerate() {
         let x = LEFT + i as i64 * BAR;
         let at = chart.start + i as i64 * 3_600_000;
-        if at % 86_400_000 == 0 {
+        // A day's label needs ~26 px; the last day starting near the right edge goes without.
+        if at % 86_400_000 == 0 && x + 26 < width {
             let _ = write!(
                 s,
                 r#"<line class="day" x1="{x}" x2="{x}" y1="{TOP}" y2="{}"/><text class="axis" x="{}" y="{}">{}</text>"#,
