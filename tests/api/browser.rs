@@ -491,7 +491,7 @@ async fn screenshots_of_the_hook_and_delivery_pages() {
 
     let key = app.feed_key(&token, "acme-packages").await;
     let res = app
-        .post_event(&"acme-packages", &key, &spec_example("package.added"))
+        .post_event("acme-packages", &key, &spec_example("package.added"))
         .await;
     assert_eq!(res.status(), 202);
     let delivery = app.count("deliveries").await;

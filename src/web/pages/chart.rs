@@ -136,7 +136,7 @@ mod tests {
         hours[5] = [3, 1, 0];
         hours[167] = [0, 0, 2];
         let chart = HourlyChart {
-            start: 1_796_000_400_000 - 1_796_000_400_000 % 3_600_000,
+            start: 1_796_000_400_000, // a whole hour
             hours,
         };
         let s = svg(&chart);
