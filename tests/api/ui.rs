@@ -563,3 +563,164 @@ async fn hook_forms_without_their_csrf_token_change_nothing() {
     assert_eq!(app.count("hooks").await, 1);
     assert_eq!(app.count("deliveries").await, 0);
 }
+
+#[tokio::test]
+async fn every_kind_is_created_and_saved_again_from_its_form() {
+    let app = spawn_app().await;
+    let (owner, token, _) = owner_with_hook(&app, "http://127.0.0.1:9/h").await;
+    let sid = format!("AC{}", "0123456789abcdef".repeat(2));
+    let kinds: Vec<(&str, Vec<(&str, &str)>)> = vec![
+        (
+            "email",
+            vec![
+                ("config.host", "smtp.example.com"),
+                ("config.port", "2525"),
+                ("config.tls", "tls"),
+                ("config.username", "mailer"),
+                ("config.password", "mail-pass-1"),
+                ("config.from", "hooks@example.com"),
+                ("config.to", "dev@example.com; ops@example.com"),
+                ("config.body", "text"),
+            ],
+        ),
+        (
+            "hipchat",
+            vec![
+                ("config.server", ""),
+                ("config.room", "Builds"),
+                ("config.auth_token", "hip-token-1"),
+                ("config.color", "purple"),
+                ("config.notify", "true"),
+            ],
+        ),
+        (
+            "slack",
+            vec![
+                (
+                    "config.webhook_url",
+                    "https://hooks.slack.com/services/T0/B0/SLACKSECRET",
+                ),
+                ("config.channel", "#builds"),
+            ],
+        ),
+        (
+            "teams",
+            vec![
+                (
+                    "config.webhook_url",
+                    "https://example.webhook.office.com/TEAMSSECRET",
+                ),
+                ("config.format", "messagecard"),
+            ],
+        ),
+        (
+            "twilio",
+            vec![
+                ("config.account_sid", sid.as_str()),
+                ("config.auth_token", "twilio-token-1"),
+                ("config.from", "+14155550100"),
+                ("config.to", "+14155550123"),
+                ("config.api_base", ""),
+            ],
+        ),
+        (
+            "twitter",
+            vec![
+                ("config.consumer_key", "ck-1"),
+                ("config.consumer_secret", "cs-secret-1"),
+                ("config.token", "tk-1"),
+                ("config.token_secret", "ts-secret-1"),
+                ("config.api_base", ""),
+            ],
+        ),
+    ];
+    for (kind, fields) in kinds {
+        let mut form = vec![
+            ("kind", kind),
+            ("name", kind),
+            ("events", "package.added"),
+            ("enabled", "true"),
+        ];
+        form.extend(fields.iter().copied());
+        let res = owner.post_form("/feeds/demo/hooks", &form).await;
+        assert_eq!(res.status(), 303, "{kind}: {}", res.text().await.unwrap());
+        let at = res.headers()["location"].to_str().unwrap().to_owned();
+        let api = format!("/api/v1{at}");
+        let before: Value = app
+            .api(Method::GET, &api, Some(&token), None)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let edit = owner.get_text(&format!("{at}/edit")).await;
+        for (name, value) in &fields {
+            let secret = before["config"]["secrets_set"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|s| format!("config.{}", s.as_str().unwrap()) == *name);
+            if secret {
+                assert!(!edit.contains(value), "{kind}: a secret shown");
+            } else if !value.is_empty() && *value != "true" {
+                let shown = format!("value=\"{value}\"");
+                assert!(
+                    edit.contains(&shown) || edit.contains(value),
+                    "{kind}: {name} not shown"
+                );
+            }
+        }
+        // Saved again as the edit form sends it: secrets blank, everything else as shown.
+        let mut again: Vec<(&str, &str)> = vec![
+            ("name", kind),
+            ("events", "package.added"),
+            ("enabled", "true"),
+        ];
+        let public = before["config"].clone();
+        let values: Vec<(String, String)> = fields
+            .iter()
+            .map(|(n, v)| {
+                let key = n.trim_start_matches("config.");
+                let stored = match &public[key] {
+                    Value::String(s) => s.clone(),
+                    Value::Bool(b) => {
+                        if *b {
+                            "true".into()
+                        } else {
+                            String::new()
+                        }
+                    }
+                    Value::Number(n) => n.to_string(),
+                    _ => String::new(),
+                };
+                let secret = public["secrets_set"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|s| s == key);
+                (
+                    n.to_string(),
+                    if secret {
+                        String::new()
+                    } else if stored.is_empty() {
+                        v.to_string()
+                    } else {
+                        stored
+                    },
+                )
+            })
+            .collect();
+        again.extend(values.iter().map(|(a, b)| (a.as_str(), b.as_str())));
+        let res = owner.post_form(&format!("{at}/edit"), &again).await;
+        assert_eq!(res.status(), 303, "{kind}: {}", res.text().await.unwrap());
+        let after: Value = app
+            .api(Method::GET, &api, Some(&token), None)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            before["config"], after["config"],
+            "{kind} changed by saving its form unchanged"
+        );
+    }
+}
