@@ -141,7 +141,7 @@ impl Driver {
 
     /// The element matching a CSS selector, waiting a little for it to appear.
     pub async fn find(&self, css: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(5);
+        let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             let url = format!("{}/session/{}/element", self.base, self.session);
             let v: Value = self
@@ -197,7 +197,7 @@ impl Driver {
     pub async fn follow(&self, css: &str) {
         self.exec("window.__before_click = true;").await;
         self.click(css).await;
-        let deadline = Instant::now() + Duration::from_secs(10);
+        let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             let loaded = self
                 .exec("return !window.__before_click && document.readyState === 'complete';")
@@ -231,7 +231,7 @@ impl Driver {
 
     /// Reloads `url` until its page contains `needle`.
     pub async fn wait_for(&self, url: &str, needle: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(20);
+        let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             self.go(url).await;
             let html = self.source().await;
@@ -424,6 +424,13 @@ async fn an_owner_sets_up_hooks_and_follows_deliveries_in_chromium() {
     ] {
         b.go(&format!("{site}{path}")).await;
         assert!(b.fits_width().await, "{path} is wider than 360 px");
+        let unlabelled = b
+            .exec(
+                "return [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
+                    .filter(e => e.labels.length === 0).map(e => e.name);",
+            )
+            .await;
+        assert_eq!(unlabelled, json!([]), "{path}: inputs without a label");
     }
     b.quit().await;
 }
