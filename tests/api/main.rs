@@ -7,6 +7,7 @@ mod crash;
 mod delivery;
 mod events;
 mod foundation;
+mod oauth;
 mod openapi;
 mod receiver;
 mod secrets;
