@@ -6,6 +6,7 @@ mod cli;
 mod crash;
 mod delivery;
 mod events;
+mod faults;
 mod foundation;
 mod oauth;
 mod openapi;
