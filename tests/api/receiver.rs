@@ -23,6 +23,8 @@ pub enum Reply {
     Huge(usize),
     /// Not HTTP at all.
     Garbage,
+    /// Waits, then answers with the status.
+    Slow(Duration, u16),
     /// The status line at one byte a second, never finishing.
     Drip,
     /// Headers promising a body, half of it, then a reset.
@@ -136,6 +138,10 @@ impl Receiver {
             self.arrived.notify_waiters();
             let answer = match reply {
                 Reply::Status(s) => response(s, &[], ""),
+                Reply::Slow(wait, s) => {
+                    tokio::time::sleep(wait).await;
+                    response(s, &[], "")
+                }
                 Reply::Full(s, h, b) => response(s, &h, &b),
                 Reply::Redirect(to) => response(302, &[("Location", to)], ""),
                 Reply::Hang => {
