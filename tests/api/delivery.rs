@@ -77,10 +77,10 @@ async fn delivery(app: &TestApp, t: &str, id: i64) -> Value {
 async fn settled(app: &TestApp, t: &str, hook: i64, status: &str) -> Value {
     let deadline = Instant::now() + WAIT;
     loop {
-        if let Some(d) = deliveries(app, t, hook).await.first() {
-            if d["status"] == status {
-                return delivery(app, t, d["id"].as_i64().unwrap()).await;
-            }
+        if let Some(d) = deliveries(app, t, hook).await.first()
+            && d["status"] == status
+        {
+            return delivery(app, t, d["id"].as_i64().unwrap()).await;
         }
         assert!(
             Instant::now() < deadline,
