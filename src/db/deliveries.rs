@@ -267,27 +267,28 @@ pub fn redeliver_failed(
     )? as i64)
 }
 
-/// Stores a ping event for one hook with its one delivery; returns the delivery id.
-pub fn insert_ping(
-    c: &mut Connection,
-    feed_id: i64,
-    hook_id: i64,
-    identifier: &str,
-    username: &str,
-    occurred_at: &str,
-    body: &str,
-    now: i64,
-) -> Result<i64, DbError> {
+/// A ping: an event for one hook only, whatever events it subscribes to.
+pub struct Ping<'a> {
+    pub feed_id: i64,
+    pub hook_id: i64,
+    pub identifier: &'a str,
+    pub username: &'a str,
+    pub occurred_at: &'a str,
+    pub body: &'a str,
+}
+
+/// Stores a ping event with its one delivery; returns the delivery id.
+pub fn insert_ping(c: &mut Connection, p: &Ping<'_>, now: i64) -> Result<i64, DbError> {
     let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
     tx.execute(
         "INSERT INTO events (feed_id, identifier, event_type, username, occurred_at, received_at, body, sent_hash, deliveries)
          VALUES (?1, ?2, 'ping', ?3, ?4, ?5, ?6, x'', 1)",
-        params![feed_id, identifier, username, occurred_at, now, body],
+        params![p.feed_id, p.identifier, p.username, p.occurred_at, now, p.body],
     )?;
     let event_id = tx.last_insert_rowid();
     tx.execute(
         "INSERT INTO deliveries (hook_id, event_id, event_type, status, due_at, created_at) VALUES (?1, ?2, 'ping', 'pending', ?3, ?3)",
-        params![hook_id, event_id, now],
+        params![p.hook_id, event_id, now],
     )?;
     let id = tx.last_insert_rowid();
     tx.commit()?;

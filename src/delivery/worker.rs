@@ -24,8 +24,9 @@ use crate::domain::secret_box::SecretBox;
 use crate::domain::time::now_ms;
 use crate::events::EventType;
 
-/// Attempts in flight at once, over all hooks.
-pub const MAX_IN_FLIGHT: usize = 256;
+/// Attempts in flight at once, over all hooks. Large enough that more than a hundred hanging
+/// receivers, each holding its PER_HOOK slots until the timeout, leave room for the others.
+pub const MAX_IN_FLIGHT: usize = 1024;
 /// Attempts in flight at once for one hook.
 pub const PER_HOOK: usize = 8;
 const CLAIM_BATCH: usize = 128;
@@ -153,10 +154,9 @@ impl Worker {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .get(&id)
+            && *at == updated_at
         {
-            if *at == updated_at {
-                return Ok(h.clone());
-            }
+            return Ok(h.clone());
         }
         let row = self
             .db

@@ -157,3 +157,26 @@ impl FromRequest for ApiUser {
         })
     }
 }
+
+/// The feed named by the route's `{feed}`, opened for an API user: 404 for anyone without a
+/// role on it. Handlers of feed routes take this instead of opening the feed themselves.
+pub struct ApiFeed {
+    pub user: UserRow,
+    pub access: crate::domain::access::FeedAccess,
+}
+
+impl FromRequest for ApiFeed {
+    type Error = Problem;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let state = state_of(req);
+        let user = ApiUser::from_request(req, payload);
+        let feed = req.match_info().get("feed").unwrap_or_default().to_owned();
+        Box::pin(async move {
+            let ApiUser(user) = user.await?;
+            let access = feeds::open_feed(&state.db, &user, &feed).await?;
+            Ok(ApiFeed { user, access })
+        })
+    }
+}

@@ -27,3 +27,26 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
         }
     }
 }
+
+/// Prometheus metrics: attempts by outcome, attempt durations, the queue's depth and age.
+pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    let now = crate::domain::time::now_ms();
+    match state
+        .db
+        .run(move |c| crate::db::deliveries::queue_stats(c, now))
+        .await
+    {
+        Ok((pending, oldest)) => {
+            let age = oldest
+                .map(|t| std::time::Duration::from_millis((now - t).max(0) as u64))
+                .unwrap_or_default();
+            HttpResponse::Ok()
+                .content_type("text/plain; version=0.0.4")
+                .body(state.metrics.render(pending, age))
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "metrics: the database did not answer");
+            HttpResponse::ServiceUnavailable().finish()
+        }
+    }
+}
