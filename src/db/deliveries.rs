@@ -311,12 +311,12 @@ pub struct DeliveryRow {
 }
 
 /// The columns of a [`DeliveryRow`], in order.
-const DELIVERY_COLUMNS: &str =
+pub(super) const DELIVERY_COLUMNS: &str =
     "d.id, d.hook_id, e.identifier, d.event_type, d.status, d.attempts, d.due_at,
         d.redelivery_of, d.last_outcome, d.created_at, d.finished_at";
-const DELIVERY_FROM: &str = "FROM deliveries d JOIN events e ON e.id = d.event_id";
+pub(super) const DELIVERY_FROM: &str = "FROM deliveries d JOIN events e ON e.id = d.event_id";
 
-fn delivery_row(r: &Row<'_>) -> rusqlite::Result<DeliveryRow> {
+pub(super) fn delivery_row(r: &Row<'_>) -> rusqlite::Result<DeliveryRow> {
     Ok(DeliveryRow {
         id: r.get(0)?,
         hook_id: r.get(1)?,
@@ -339,38 +339,6 @@ pub struct DeliveryFilter {
     pub event_type: Option<String>,
     pub since: Option<i64>,
     pub until: Option<i64>,
-}
-
-/// A hook's deliveries, newest first, paged by id (the cursor) on the (hook_id, id) index.
-pub fn list_deliveries(
-    c: &Connection,
-    hook_id: i64,
-    f: &DeliveryFilter,
-    before: Option<i64>,
-    limit: i64,
-) -> Result<Vec<DeliveryRow>, DbError> {
-    let mut st = c.prepare_cached(&format!(
-        "SELECT {DELIVERY_COLUMNS} {DELIVERY_FROM}
-         WHERE d.hook_id = ?1 AND d.id < ?2
-           AND (?3 IS NULL OR d.status = ?3) AND (?4 IS NULL OR d.event_type = ?4)
-           AND (?5 IS NULL OR d.created_at >= ?5) AND (?6 IS NULL OR d.created_at < ?6)
-         ORDER BY d.id DESC LIMIT ?7"
-    ))?;
-    let rows = st
-        .query_map(
-            params![
-                hook_id,
-                before.unwrap_or(i64::MAX),
-                f.status,
-                f.event_type,
-                f.since,
-                f.until,
-                limit
-            ],
-            delivery_row,
-        )?
-        .collect::<Result<_, _>>()?;
-    Ok(rows)
 }
 
 /// A delivery of a feed, with the stored envelope of its event.

@@ -1,29 +1,13 @@
-//! A hook's delivery log as the pages list it, with every filter turned into bounds that an
+//! A hook's delivery log as the pages and the API list it, with every filter turned into bounds that an
 //! index can seek to, so a filter that matches little does not walk a million rows.
 //!
 //! Times become id bounds (ids grow with `created_at`, see [`super::stats`]); a status filter
 //! uses `deliveries_by_hook_status (hook_id, status, id)`, anything else `deliveries_by_hook`.
-use rusqlite::{Connection, Row, params};
+use rusqlite::{Connection, params};
 
 use super::DbError;
-use super::deliveries::{DeliveryFilter, DeliveryRow};
+use super::deliveries::{DELIVERY_COLUMNS, DeliveryFilter, DeliveryRow, delivery_row};
 use super::stats::first_id_since;
-
-fn row(r: &Row<'_>) -> rusqlite::Result<DeliveryRow> {
-    Ok(DeliveryRow {
-        id: r.get(0)?,
-        hook_id: r.get(1)?,
-        event_identifier: r.get(2)?,
-        event_type: r.get(3)?,
-        status: r.get(4)?,
-        attempts: r.get(5)?,
-        due_at: r.get(6)?,
-        redelivery_of: r.get(7)?,
-        last_outcome: r.get(8)?,
-        created_at: r.get(9)?,
-        finished_at: r.get(10)?,
-    })
-}
 
 /// Up to `limit` deliveries of a hook with ids below `before`, newest first.
 pub fn page(
@@ -54,7 +38,7 @@ pub fn page(
                 f.until,
                 limit
             ],
-            row,
+            delivery_row,
         )?
         .collect::<Result<_, _>>()?;
     Ok(rows)
@@ -69,8 +53,7 @@ fn sql(by_status: bool) -> String {
         ("deliveries_by_hook", "?3 IS NULL")
     };
     format!(
-        "SELECT d.id, d.hook_id, e.identifier, d.event_type, d.status, d.attempts, d.due_at,
-                d.redelivery_of, d.last_outcome, d.created_at, d.finished_at
+        "SELECT {DELIVERY_COLUMNS}
          FROM deliveries d INDEXED BY {index} JOIN events e ON e.id = d.event_id
          WHERE d.hook_id = ?1 AND d.id < ?2 AND d.id >= ?4 AND {by_status}
            AND (?5 IS NULL OR d.event_type = ?5)

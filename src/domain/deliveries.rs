@@ -72,7 +72,7 @@ pub async fn list(
 ) -> Result<Vec<DeliveryRow>, DomainError> {
     let hook_id = hook.id;
     Ok(db
-        .run(move |c| deliveries::list_deliveries(c, hook_id, &filter, before, limit))
+        .run(move |c| crate::db::delivery_log::page(c, hook_id, &filter, before, limit))
         .await?)
 }
 

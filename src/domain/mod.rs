@@ -2,7 +2,6 @@
 pub mod access;
 pub mod accounts;
 pub mod deliveries;
-pub mod delivery_log;
 pub mod error;
 pub mod event_writer;
 pub mod feeds;

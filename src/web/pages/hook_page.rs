@@ -15,7 +15,7 @@ use crate::db::users::UserRow;
 use crate::domain::access::FeedAccess;
 use crate::domain::hooks::Hook;
 use crate::domain::time::{now_ms, parse_rfc3339, rfc3339};
-use crate::domain::{deliveries, delivery_log, stats};
+use crate::domain::{deliveries, stats};
 use crate::web::api::hooks::parse_filter;
 use crate::web::auth::SignedIn;
 use crate::web::csrf::CsrfForm;
@@ -129,7 +129,7 @@ pub async fn page(
         .pop();
     let (rows, filter_errors, older) = match filter_of(&q) {
         Ok((filter, before)) => {
-            let rows = delivery_log::page(&state.db, &hook, filter, before, PAGE + 1).await?;
+            let rows = deliveries::list(&state.db, &hook, filter, before, PAGE + 1).await?;
             let older =
                 (rows.len() as i64 > PAGE).then(|| older_link(&q, rows[PAGE as usize - 1].id));
             (rows, vec![], older)
