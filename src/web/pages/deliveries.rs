@@ -4,14 +4,13 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde_json::Value;
 
-use super::hooks::open_hook;
 use super::views::{DeliveryView, HookView};
 use super::{Chrome, PageError, display_time, redirect, render};
 use crate::app::AppState;
 use crate::db::deliveries::AttemptRow;
 use crate::db::feeds::FeedRow;
-use crate::domain::{deliveries, feeds};
-use crate::web::auth::SignedIn;
+use crate::domain::deliveries;
+use crate::web::auth::PageFeed;
 use crate::web::csrf::CsrfForm;
 
 pub struct ResponseView {
@@ -173,13 +172,12 @@ fn attempt_view(a: &AttemptRow) -> AttemptView {
 pub async fn show(
     req: HttpRequest,
     state: web::Data<AppState>,
-    SignedIn(user): SignedIn,
+    PageFeed { user, access }: PageFeed,
     path: web::Path<(String, i64)>,
 ) -> Result<HttpResponse, PageError> {
-    let (feed, id) = path.into_inner();
-    let access = feeds::open_feed(&state.db, &user, &feed).await?;
-    let (d, envelope, attempts) = deliveries::get(&state.db, &access, id).await?;
-    let (access, hook) = open_hook(&state, &user, &feed, d.hook_id).await?;
+    let (d, envelope, attempts) = deliveries::get(&state.db, &access, path.1).await?;
+    let hook =
+        crate::domain::hooks::get_hook(&state.db, &state.secrets, &access, d.hook_id).await?;
     let page = DeliveryPage {
         chrome: Chrome::new(&req, Some(user)),
         feed: access.feed,
@@ -193,12 +191,11 @@ pub async fn show(
 
 pub async fn redeliver(
     state: web::Data<AppState>,
-    SignedIn(user): SignedIn,
+    PageFeed { user: _, access }: PageFeed,
     path: web::Path<(String, i64)>,
     _: CsrfForm<super::session::EmptyForm>,
 ) -> Result<HttpResponse, PageError> {
     let (feed, id) = path.into_inner();
-    let access = feeds::open_feed(&state.db, &user, &feed).await?;
     let new = deliveries::redeliver(&state.db, &access, id).await?;
     state.wake.notify_one();
     Ok(redirect(

@@ -5,7 +5,6 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::hooks::open_hook;
 use super::views::{DeliveryView, HealthView, HookView};
 use super::{Chrome, PageError, redirect, render_status};
 use crate::app::AppState;
@@ -17,7 +16,7 @@ use crate::domain::hooks::Hook;
 use crate::domain::time::{now_ms, parse_rfc3339, rfc3339};
 use crate::domain::{deliveries, stats};
 use crate::web::api::hooks::parse_filter;
-use crate::web::auth::SignedIn;
+use crate::web::auth::PageFeed;
 use crate::web::csrf::CsrfForm;
 
 /// Rows per page: enough to scan a bad hour, few enough to render fast.
@@ -184,23 +183,23 @@ pub async fn page(
 pub async fn show(
     req: HttpRequest,
     state: web::Data<AppState>,
-    SignedIn(user): SignedIn,
+    PageFeed { user, access }: PageFeed,
     path: web::Path<(String, i64)>,
     q: web::Query<ListQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let (feed, id) = path.into_inner();
-    let (access, hook) = open_hook(&state, &user, &feed, id).await?;
+    let (_feed, id) = path.into_inner();
+    let hook = crate::domain::hooks::get_hook(&state.db, &state.secrets, &access, id).await?;
     page(&req, &state, user, access, hook, Some(q.into_inner()), None).await
 }
 
 pub async fn ping(
     state: web::Data<AppState>,
-    SignedIn(user): SignedIn,
+    PageFeed { user, access }: PageFeed,
     path: web::Path<(String, i64)>,
     _: CsrfForm<super::session::EmptyForm>,
 ) -> Result<HttpResponse, PageError> {
     let (feed, id) = path.into_inner();
-    let (access, hook) = open_hook(&state, &user, &feed, id).await?;
+    let hook = crate::domain::hooks::get_hook(&state.db, &state.secrets, &access, id).await?;
     let back = format!("/feeds/{feed}/hooks/{id}");
     let feed_url = state.url(&format!("/feeds/{}", access.feed.identifier));
     match deliveries::ping(&state.db, &access, &hook, &user.username, &feed_url).await {
@@ -219,19 +218,20 @@ pub async fn ping(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct RedeliverForm {
     since: String,
 }
 
 pub async fn redeliver_failed(
     state: web::Data<AppState>,
-    SignedIn(user): SignedIn,
+    PageFeed { user: _, access }: PageFeed,
     path: web::Path<(String, i64)>,
     CsrfForm(f): CsrfForm<RedeliverForm>,
 ) -> Result<HttpResponse, PageError> {
     let (feed, id) = path.into_inner();
-    let (_, hook) = open_hook(&state, &user, &feed, id).await?;
+    let hook = crate::domain::hooks::get_hook(&state.db, &state.secrets, &access, id).await?;
     let back = format!("/feeds/{feed}/hooks/{id}");
     let Some(since) = parse_rfc3339(&form_time(&f.since)) else {
         return Ok(redirect(

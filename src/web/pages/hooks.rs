@@ -13,21 +13,9 @@ use crate::db::users::UserRow;
 use crate::domain::access::FeedAccess;
 use crate::domain::hook_config::HookKind;
 use crate::domain::hooks::{self, Hook, HookInput};
-use crate::domain::{DomainError, FieldError, feeds};
-use crate::web::auth::SignedIn;
+use crate::domain::{DomainError, FieldError};
+use crate::web::auth::PageFeed;
 use crate::web::csrf::CsrfForm;
-
-/// The feed and hook named in a path, or 404 for anyone without a role on the feed.
-pub async fn open_hook(
-    state: &AppState,
-    user: &UserRow,
-    feed: &str,
-    id: i64,
-) -> Result<(FeedAccess, Hook), PageError> {
-    let access = feeds::open_feed(&state.db, user, feed).await?;
-    let hook = hooks::get_hook(&state.db, &state.secrets, &access, id).await?;
-    Ok((access, hook))
-}
 
 pub struct KindChoice {
     pub value: &'static str,
@@ -61,12 +49,11 @@ pub struct KindQuery {
 
 pub async fn new_form(
     req: HttpRequest,
-    state: web::Data<AppState>,
-    SignedIn(user): SignedIn,
-    path: web::Path<String>,
+    _state: web::Data<AppState>,
+    PageFeed { user, access }: PageFeed,
+    _path: web::Path<String>,
     q: web::Query<KindQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let access = feeds::open_feed(&state.db, &user, &path).await?;
     let chrome = Chrome::new(&req, Some(user));
     match q.kind.as_deref().and_then(HookKind::parse) {
         Some(kind) => Ok(render(
@@ -162,11 +149,10 @@ async fn saved(
 pub async fn create(
     req: HttpRequest,
     state: web::Data<AppState>,
-    SignedIn(user): SignedIn,
-    path: web::Path<String>,
+    PageFeed { user, access }: PageFeed,
+    _path: web::Path<String>,
     CsrfForm(pairs): CsrfForm<Pairs>,
 ) -> Result<HttpResponse, PageError> {
-    let access = feeds::open_feed(&state.db, &user, &path).await?;
     let kind = kind_of(&pairs)?;
     let (form, input, local) = HookForm::posted(kind, &pairs, None);
     if !local.is_empty() {
@@ -187,11 +173,11 @@ pub async fn create(
 pub async fn edit_form(
     req: HttpRequest,
     state: web::Data<AppState>,
-    SignedIn(user): SignedIn,
+    PageFeed { user, access }: PageFeed,
     path: web::Path<(String, i64)>,
 ) -> Result<HttpResponse, PageError> {
-    let (feed, id) = path.into_inner();
-    let (access, hook) = open_hook(&state, &user, &feed, id).await?;
+    let (_feed, id) = path.into_inner();
+    let hook = hooks::get_hook(&state.db, &state.secrets, &access, id).await?;
     let page = FormPage {
         chrome: Chrome::new(&req, Some(user)),
         feed: access.feed,
@@ -205,12 +191,12 @@ pub async fn edit_form(
 pub async fn update(
     req: HttpRequest,
     state: web::Data<AppState>,
-    SignedIn(user): SignedIn,
+    PageFeed { user, access }: PageFeed,
     path: web::Path<(String, i64)>,
     CsrfForm(pairs): CsrfForm<Pairs>,
 ) -> Result<HttpResponse, PageError> {
-    let (feed, id) = path.into_inner();
-    let (access, hook) = open_hook(&state, &user, &feed, id).await?;
+    let (_feed, id) = path.into_inner();
+    let hook = hooks::get_hook(&state.db, &state.secrets, &access, id).await?;
     let (form, input, local) = HookForm::posted(hook.kind(), &pairs, Some(&hook));
     if !local.is_empty() {
         return Ok(invalid(&req, user, access.feed, Some(&hook), form, &local));
@@ -238,7 +224,8 @@ pub async fn update(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct EnableForm {
     enabled: String,
 }
@@ -246,12 +233,11 @@ pub struct EnableForm {
 /// The hook page's Enable/Disable button; enabling releases the deliveries that waited.
 pub async fn set_enabled(
     state: web::Data<AppState>,
-    SignedIn(user): SignedIn,
+    PageFeed { user: _, access }: PageFeed,
     path: web::Path<(String, i64)>,
     CsrfForm(f): CsrfForm<EnableForm>,
 ) -> Result<HttpResponse, PageError> {
     let (feed, id) = path.into_inner();
-    let access = feeds::open_feed(&state.db, &user, &feed).await?;
     let enabled = f.enabled == "true";
     let input = HookInput {
         enabled: Some(enabled),
@@ -282,7 +268,8 @@ pub async fn set_enabled(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct DeleteForm {
     #[serde(default)]
     confirm: Option<String>,
@@ -290,12 +277,12 @@ pub struct DeleteForm {
 
 pub async fn delete(
     state: web::Data<AppState>,
-    SignedIn(user): SignedIn,
+    PageFeed { user: _, access }: PageFeed,
     path: web::Path<(String, i64)>,
     CsrfForm(f): CsrfForm<DeleteForm>,
 ) -> Result<HttpResponse, PageError> {
     let (feed, id) = path.into_inner();
-    let (access, hook) = open_hook(&state, &user, &feed, id).await?;
+    let hook = hooks::get_hook(&state.db, &state.secrets, &access, id).await?;
     if f.confirm.as_deref() != Some("yes") {
         return Ok(redirect(
             &format!("/feeds/{feed}/hooks/{id}/edit"),
