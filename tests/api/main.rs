@@ -10,6 +10,7 @@ mod events;
 mod faults;
 mod foundation;
 mod fuzz;
+mod hostile;
 mod matrix;
 mod oauth;
 mod openapi;

@@ -23,6 +23,8 @@ pub enum Reply {
     Huge(usize),
     /// Not HTTP at all.
     Garbage,
+    /// These bytes as the whole answer.
+    Raw(Vec<u8>),
     /// Waits, then answers with the status.
     Slow(Duration, u16),
     /// The status line at one byte a second, never finishing.
@@ -138,6 +140,7 @@ impl Receiver {
             self.arrived.notify_waiters();
             let answer = match reply {
                 Reply::Status(s) => response(s, &[], ""),
+                Reply::Raw(bytes) => bytes,
                 Reply::Slow(wait, s) => {
                     tokio::time::sleep(wait).await;
                     response(s, &[], "")
