@@ -130,11 +130,11 @@ fn create_key(dir: &Path, path: &Path) -> Result<SecretKey, DataDirError> {
 
 /// A key file copied around by hand may have lost its mode; put it back to owner-only.
 fn tighten_permissions(path: &Path) {
-    if let Ok(meta) = fs::metadata(path) {
-        if meta.permissions().mode() & 0o077 != 0 {
-            tracing::warn!(path = %path.display(), "key file was readable by others; setting mode 0600");
-            let _ = fs::set_permissions(path, fs::Permissions::from_mode(0o600));
-        }
+    if let Ok(meta) = fs::metadata(path)
+        && meta.permissions().mode() & 0o077 != 0
+    {
+        tracing::warn!(path = %path.display(), "key file was readable by others; setting mode 0600");
+        let _ = fs::set_permissions(path, fs::Permissions::from_mode(0o600));
     }
 }
 

@@ -267,27 +267,28 @@ pub fn redeliver_failed(
     )? as i64)
 }
 
-/// Stores a ping event for one hook with its one delivery; returns the delivery id.
-pub fn insert_ping(
-    c: &mut Connection,
-    feed_id: i64,
-    hook_id: i64,
-    identifier: &str,
-    username: &str,
-    occurred_at: &str,
-    body: &str,
-    now: i64,
-) -> Result<i64, DbError> {
+/// A ping: an event for one hook only, whatever events it subscribes to.
+pub struct Ping<'a> {
+    pub feed_id: i64,
+    pub hook_id: i64,
+    pub identifier: &'a str,
+    pub username: &'a str,
+    pub occurred_at: &'a str,
+    pub body: &'a str,
+}
+
+/// Stores a ping event with its one delivery; returns the delivery id.
+pub fn insert_ping(c: &mut Connection, p: &Ping<'_>, now: i64) -> Result<i64, DbError> {
     let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
     tx.execute(
         "INSERT INTO events (feed_id, identifier, event_type, username, occurred_at, received_at, body, sent_hash, deliveries)
          VALUES (?1, ?2, 'ping', ?3, ?4, ?5, ?6, x'', 1)",
-        params![feed_id, identifier, username, occurred_at, now, body],
+        params![p.feed_id, p.identifier, p.username, p.occurred_at, now, p.body],
     )?;
     let event_id = tx.last_insert_rowid();
     tx.execute(
         "INSERT INTO deliveries (hook_id, event_id, event_type, status, due_at, created_at) VALUES (?1, ?2, 'ping', 'pending', ?3, ?3)",
-        params![hook_id, event_id, now],
+        params![p.hook_id, event_id, now],
     )?;
     let id = tx.last_insert_rowid();
     tx.commit()?;
@@ -310,12 +311,12 @@ pub struct DeliveryRow {
 }
 
 /// The columns of a [`DeliveryRow`], in order.
-const DELIVERY_COLUMNS: &str =
+pub(super) const DELIVERY_COLUMNS: &str =
     "d.id, d.hook_id, e.identifier, d.event_type, d.status, d.attempts, d.due_at,
         d.redelivery_of, d.last_outcome, d.created_at, d.finished_at";
-const DELIVERY_FROM: &str = "FROM deliveries d JOIN events e ON e.id = d.event_id";
+pub(super) const DELIVERY_FROM: &str = "FROM deliveries d JOIN events e ON e.id = d.event_id";
 
-fn delivery_row(r: &Row<'_>) -> rusqlite::Result<DeliveryRow> {
+pub(super) fn delivery_row(r: &Row<'_>) -> rusqlite::Result<DeliveryRow> {
     Ok(DeliveryRow {
         id: r.get(0)?,
         hook_id: r.get(1)?,
@@ -338,38 +339,6 @@ pub struct DeliveryFilter {
     pub event_type: Option<String>,
     pub since: Option<i64>,
     pub until: Option<i64>,
-}
-
-/// A hook's deliveries, newest first, paged by id (the cursor) on the (hook_id, id) index.
-pub fn list_deliveries(
-    c: &Connection,
-    hook_id: i64,
-    f: &DeliveryFilter,
-    before: Option<i64>,
-    limit: i64,
-) -> Result<Vec<DeliveryRow>, DbError> {
-    let mut st = c.prepare_cached(&format!(
-        "SELECT {DELIVERY_COLUMNS} {DELIVERY_FROM}
-         WHERE d.hook_id = ?1 AND d.id < ?2
-           AND (?3 IS NULL OR d.status = ?3) AND (?4 IS NULL OR d.event_type = ?4)
-           AND (?5 IS NULL OR d.created_at >= ?5) AND (?6 IS NULL OR d.created_at < ?6)
-         ORDER BY d.id DESC LIMIT ?7"
-    ))?;
-    let rows = st
-        .query_map(
-            params![
-                hook_id,
-                before.unwrap_or(i64::MAX),
-                f.status,
-                f.event_type,
-                f.since,
-                f.until,
-                limit
-            ],
-            delivery_row,
-        )?
-        .collect::<Result<_, _>>()?;
-    Ok(rows)
 }
 
 /// A delivery of a feed, with the stored envelope of its event.

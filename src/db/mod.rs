@@ -117,7 +117,9 @@ pub fn schema_version(conn: &Connection) -> Result<i64, DbError> {
 
 pub mod credentials;
 pub mod deliveries;
+pub mod delivery_log;
 pub mod events;
 pub mod feeds;
 pub mod hooks;
+pub mod stats;
 pub mod users;

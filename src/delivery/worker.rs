@@ -154,10 +154,9 @@ impl Worker {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .get(&id)
+            && *at == updated_at
         {
-            if *at == updated_at {
-                return Ok(h.clone());
-            }
+            return Ok(h.clone());
         }
         let row = self
             .db

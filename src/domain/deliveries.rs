@@ -34,16 +34,15 @@ pub async fn ping(
     let (feed_id, hook_id, user) = (access.feed.id, hook.id, username.to_owned());
     Ok(db
         .run(move |c| {
-            deliveries::insert_ping(
-                c,
+            let ping = deliveries::Ping {
                 feed_id,
                 hook_id,
-                &identifier,
-                &user,
-                &when,
-                &body,
-                now_ms(),
-            )
+                identifier: &identifier,
+                username: &user,
+                occurred_at: &when,
+                body: &body,
+            };
+            deliveries::insert_ping(c, &ping, now_ms())
         })
         .await?)
 }
@@ -73,7 +72,7 @@ pub async fn list(
 ) -> Result<Vec<DeliveryRow>, DomainError> {
     let hook_id = hook.id;
     Ok(db
-        .run(move |c| deliveries::list_deliveries(c, hook_id, &filter, before, limit))
+        .run(move |c| crate::db::delivery_log::page(c, hook_id, &filter, before, limit))
         .await?)
 }
 

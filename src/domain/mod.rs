@@ -12,6 +12,7 @@ pub mod names;
 pub mod password;
 pub mod secret_box;
 pub mod secret_token;
+pub mod stats;
 pub mod throttle;
 pub mod time;
 

@@ -157,3 +157,50 @@ impl FromRequest for ApiUser {
         })
     }
 }
+
+/// The feed named by the route's `{feed}`, opened for an API user: 404 for anyone without a
+/// role on it. Handlers of feed routes take this instead of opening the feed themselves.
+pub struct ApiFeed {
+    pub user: UserRow,
+    pub access: crate::domain::access::FeedAccess,
+}
+
+impl FromRequest for ApiFeed {
+    type Error = Problem;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let state = state_of(req);
+        let user = ApiUser::from_request(req, payload);
+        let feed = req.match_info().get("feed").unwrap_or_default().to_owned();
+        Box::pin(async move {
+            let ApiUser(user) = user.await?;
+            let access = feeds::open_feed(&state.db, &user, &feed).await?;
+            Ok(ApiFeed { user, access })
+        })
+    }
+}
+
+/// The feed named by the route's `{feed}`, opened for the signed-in user. Taken before any
+/// form is parsed, so everyone without a role gets 404 for every page and form of a feed,
+/// whatever they send; signed-out visitors are sent to sign in.
+pub struct PageFeed {
+    pub user: UserRow,
+    pub access: crate::domain::access::FeedAccess,
+}
+
+impl FromRequest for PageFeed {
+    type Error = PageError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let state = state_of(req);
+        let signed_in = SignedIn::from_request(req, payload);
+        let feed = req.match_info().get("feed").unwrap_or_default().to_owned();
+        Box::pin(async move {
+            let SignedIn(user) = signed_in.await?;
+            let access = feeds::open_feed(&state.db, &user, &feed).await?;
+            Ok(PageFeed { user, access })
+        })
+    }
+}

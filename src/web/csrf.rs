@@ -95,7 +95,9 @@ struct CsrfField {
 }
 
 /// A URL-encoded form whose CSRF token was checked; anything else is refused with 403 before
-/// the handler runs, so nothing changes.
+/// the handler runs, so nothing changes. Form types take `#[serde(default)]`: actix runs a
+/// handler's extractors together, and a missing field must not answer 400 before the feed
+/// extractor answers 404 to someone who may not see the feed.
 pub struct CsrfForm<T>(pub T);
 
 impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {

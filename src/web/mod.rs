@@ -8,8 +8,10 @@ pub mod csrf;
 pub mod health;
 pub mod middleware;
 pub mod pages;
+pub mod routes;
 
-use pages::{account, admin, feeds, session};
+use pages::{account, admin, deliveries, feeds, hook_page, hooks, session};
+use routes::RouteSink;
 
 /// Every route the server answers. Pages and API call the same domain functions.
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -33,50 +35,63 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     );
 }
 
-fn page_routes(cfg: &mut web::ServiceConfig) {
-    cfg.route(
-        "/",
-        web::get().to(|| async { pages::redirect_plain("/feeds") }),
-    )
-    .route("/setup", web::get().to(session::setup_form))
-    .route("/setup", web::post().to(session::setup))
-    .route("/login", web::get().to(session::login_form))
-    .route("/login", web::post().to(session::login))
-    .route("/logout", web::post().to(session::logout))
-    .route("/feeds", web::get().to(feeds::list))
-    .route("/feeds", web::post().to(feeds::create))
-    .route("/feeds/{feed}", web::get().to(feeds::show))
-    .route("/feeds/{feed}/settings", web::get().to(feeds::settings))
-    .route("/feeds/{feed}/delete", web::post().to(feeds::delete))
-    .route(
-        "/feeds/{feed}/co-owners",
-        web::post().to(feeds::add_co_owner),
-    )
-    .route(
+/// Every page route. Registered through [`RouteSink`] like the API's, so a test can walk all
+/// of them (the access matrix).
+pub fn page_routes(r: &mut impl RouteSink) {
+    use actix_web::http::Method as M;
+    r.add(M::GET, "/", || async { pages::redirect_plain("/feeds") });
+    r.add(M::GET, "/setup", session::setup_form);
+    r.add(M::POST, "/setup", session::setup);
+    r.add(M::GET, "/login", session::login_form);
+    r.add(M::POST, "/login", session::login);
+    r.add(M::POST, "/logout", session::logout);
+    r.add(M::GET, "/feeds", feeds::list);
+    r.add(M::POST, "/feeds", feeds::create);
+    r.add(M::GET, "/feeds/{feed}", feeds::show);
+    r.add(M::GET, "/feeds/{feed}/settings", feeds::settings);
+    r.add(M::POST, "/feeds/{feed}/delete", feeds::delete);
+    r.add(M::POST, "/feeds/{feed}/co-owners", feeds::add_co_owner);
+    r.add(
+        M::POST,
         "/feeds/{feed}/co-owners/{username}/remove",
-        web::post().to(feeds::remove_co_owner),
-    )
-    .route("/feeds/{feed}/keys", web::post().to(feeds::create_key))
-    .route(
-        "/feeds/{feed}/keys/{id}/revoke",
-        web::post().to(feeds::revoke_key),
-    )
-    .route("/account", web::get().to(account::show))
-    .route(
-        "/account/password",
-        web::post().to(account::change_password),
-    )
-    .route("/account/tokens", web::post().to(account::create_token))
-    .route(
-        "/account/tokens/{id}/revoke",
-        web::post().to(account::revoke_token),
-    )
-    .route("/admin/users", web::get().to(admin::users))
-    .route("/admin/users", web::post().to(admin::create))
-    .route(
-        "/admin/users/{username}/delete",
-        web::post().to(admin::delete),
+        feeds::remove_co_owner,
     );
+    r.add(M::POST, "/feeds/{feed}/keys", feeds::create_key);
+    r.add(M::GET, "/feeds/{feed}/hooks/new", hooks::new_form);
+    r.add(M::POST, "/feeds/{feed}/hooks", hooks::create);
+    r.add(M::GET, "/feeds/{feed}/hooks/{id}", hook_page::show);
+    r.add(M::GET, "/feeds/{feed}/hooks/{id}/edit", hooks::edit_form);
+    r.add(M::POST, "/feeds/{feed}/hooks/{id}/edit", hooks::update);
+    r.add(
+        M::POST,
+        "/feeds/{feed}/hooks/{id}/enabled",
+        hooks::set_enabled,
+    );
+    r.add(M::POST, "/feeds/{feed}/hooks/{id}/delete", hooks::delete);
+    r.add(M::POST, "/feeds/{feed}/hooks/{id}/ping", hook_page::ping);
+    r.add(
+        M::POST,
+        "/feeds/{feed}/hooks/{id}/redeliver",
+        hook_page::redeliver_failed,
+    );
+    r.add(M::GET, "/feeds/{feed}/deliveries/{id}", deliveries::show);
+    r.add(
+        M::POST,
+        "/feeds/{feed}/deliveries/{id}/redeliver",
+        deliveries::redeliver,
+    );
+    r.add(M::POST, "/feeds/{feed}/keys/{id}/revoke", feeds::revoke_key);
+    r.add(M::GET, "/account", account::show);
+    r.add(M::POST, "/account/password", account::change_password);
+    r.add(M::POST, "/account/tokens", account::create_token);
+    r.add(
+        M::POST,
+        "/account/tokens/{id}/revoke",
+        account::revoke_token,
+    );
+    r.add(M::GET, "/admin/users", admin::users);
+    r.add(M::POST, "/admin/users", admin::create);
+    r.add(M::POST, "/admin/users/{username}/delete", admin::delete);
 }
 
 fn not_found_for(req: &HttpRequest) -> actix_web::Error {

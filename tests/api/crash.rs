@@ -9,24 +9,22 @@ use serde_json::json;
 use crate::cli::{Server, run_command, start_server};
 use crate::receiver::{Receiver, Reply};
 
-fn start(data: std::path::PathBuf) -> impl std::future::Future<Output = Server> {
-    async move {
-        tokio::task::spawn_blocking(move || {
-            start_server(
-                &data,
-                &[
-                    "--allow-hosts",
-                    "loopback",
-                    "--retry-schedule",
-                    "200ms,500ms,1s,2s",
-                    "--delivery-timeout",
-                    "3s",
-                ],
-            )
-        })
-        .await
-        .unwrap()
-    }
+async fn start(data: std::path::PathBuf) -> Server {
+    tokio::task::spawn_blocking(move || {
+        start_server(
+            &data,
+            &[
+                "--allow-hosts",
+                "loopback",
+                "--retry-schedule",
+                "200ms,500ms,1s,2s",
+                "--delivery-timeout",
+                "3s",
+            ],
+        )
+    })
+    .await
+    .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

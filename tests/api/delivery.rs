@@ -77,10 +77,10 @@ async fn delivery(app: &TestApp, t: &str, id: i64) -> Value {
 async fn settled(app: &TestApp, t: &str, hook: i64, status: &str) -> Value {
     let deadline = Instant::now() + WAIT;
     loop {
-        if let Some(d) = deliveries(app, t, hook).await.first() {
-            if d["status"] == status {
-                return delivery(app, t, d["id"].as_i64().unwrap()).await;
-            }
+        if let Some(d) = deliveries(app, t, hook).await.first()
+            && d["status"] == status
+        {
+            return delivery(app, t, d["id"].as_i64().unwrap()).await;
         }
         assert!(
             Instant::now() < deadline,
@@ -654,4 +654,30 @@ async fn retention_prunes_old_events_with_their_deliveries_and_attempts() {
     for table in ["events", "deliveries", "attempts"] {
         assert_eq!(app.count(table).await, 0, "{table}");
     }
+}
+
+#[tokio::test]
+async fn shutdown_lets_attempts_in_flight_finish_and_records_them() {
+    let (app, t) = app_with("10s", 10_000).await;
+    let rx = Receiver::start(Reply::Slow(Duration::from_millis(1500), 200)).await;
+    let hook = http_hook(&app, &t, &rx.url, &["ping"]).await;
+    app.post_event("f", &t, &spec_example("ping")).await;
+    rx.wait_for(1, WAIT).await;
+    // Stop while the receiver is still answering: the attempt finishes and is recorded.
+    let state = app.state.clone();
+    let dir = app.shutdown().await;
+    let status: String = state
+        .db
+        .run(move |c| {
+            c.query_row(
+                "SELECT status FROM deliveries WHERE hook_id = ?1",
+                [hook],
+                |r| r.get(0),
+            )
+            .map_err(feedhooks::db::DbError::from)
+        })
+        .await
+        .unwrap();
+    assert_eq!(status, "succeeded");
+    drop(dir);
 }

@@ -2,13 +2,21 @@
 mod helpers;
 
 mod access;
+mod browser;
 mod cli;
 mod crash;
 mod delivery;
 mod events;
+mod faults;
 mod foundation;
+mod fuzz;
+mod hostile;
+mod matrix;
+mod oauth;
 mod openapi;
 mod receiver;
 mod secrets;
 mod security;
 mod services;
+mod ssrf;
+mod ui;

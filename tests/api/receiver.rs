@@ -23,6 +23,16 @@ pub enum Reply {
     Huge(usize),
     /// Not HTTP at all.
     Garbage,
+    /// These bytes as the whole answer.
+    Raw(Vec<u8>),
+    /// Waits, then answers with the status.
+    Slow(Duration, u16),
+    /// The status line at one byte a second, never finishing.
+    Drip,
+    /// Headers promising a body, half of it, then a reset.
+    ResetMidBody,
+    /// A chunked 200 whose body never ends.
+    Endless,
 }
 
 #[derive(Debug, Clone)]
@@ -130,6 +140,11 @@ impl Receiver {
             self.arrived.notify_waiters();
             let answer = match reply {
                 Reply::Status(s) => response(s, &[], ""),
+                Reply::Raw(bytes) => bytes,
+                Reply::Slow(wait, s) => {
+                    tokio::time::sleep(wait).await;
+                    response(s, &[], "")
+                }
                 Reply::Full(s, h, b) => response(s, &h, &b),
                 Reply::Redirect(to) => response(302, &[("Location", to)], ""),
                 Reply::Hang => {
@@ -137,10 +152,44 @@ impl Receiver {
                     return;
                 }
                 Reply::Reset => {
-                    let _ = stream.set_linger(Some(Duration::ZERO));
+                    reset(&stream);
                     return;
                 }
                 Reply::Garbage => b"SMTP? no: \x00\x01 garbage\r\n\r\n".to_vec(),
+                Reply::Drip => {
+                    for b in b"HTTP/1.1 200 OK\r\ncontent-length: 1000\r\n\r\n"
+                        .iter()
+                        .cycle()
+                        .take(3600)
+                    {
+                        if stream.write_all(&[*b]).await.is_err() {
+                            return;
+                        }
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    }
+                    return;
+                }
+                Reply::ResetMidBody => {
+                    let _ = stream
+                        .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 1000\r\n\r\n")
+                        .await;
+                    let _ = stream.write_all(&[b'x'; 500]).await;
+                    reset(&stream);
+                    return;
+                }
+                Reply::Endless => {
+                    let _ = stream
+                        .write_all(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n")
+                        .await;
+                    let chunk = format!("{:x}\r\n{}\r\n", 64 * 1024, "y".repeat(64 * 1024));
+                    // Bounded: 64 MiB at most, far past what the worker reads.
+                    for _ in 0..1024 {
+                        if stream.write_all(chunk.as_bytes()).await.is_err() {
+                            return;
+                        }
+                    }
+                    return;
+                }
                 Reply::Huge(n) => {
                     let head = format!("HTTP/1.1 200 OK\r\ncontent-length: {n}\r\n\r\n");
                     if stream.write_all(head.as_bytes()).await.is_err() {
@@ -219,4 +268,11 @@ async fn read_request(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Option<Recei
         body,
         at: Instant::now(),
     })
+}
+
+/// Closes with RST instead of FIN: a zero linger is exactly the misbehaviour under test (the
+/// deprecation warns that it blocks on drop, which a zero linger does not).
+#[allow(deprecated)]
+fn reset(stream: &TcpStream) {
+    let _ = stream.set_linger(Some(Duration::ZERO));
 }

@@ -211,11 +211,19 @@ fn the_server_log_never_holds_a_secret() {
         .bearer_auth(&key)
         .send()
         .unwrap();
-    let log = server.log_text();
-    assert!(
-        log.contains("signed in") && log.contains("failed sign-in"),
-        "{log}"
-    );
+    // The log is collected by another thread: wait (bounded) until the sign-ins are in it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let log = loop {
+        let log = server.log_text();
+        if log.contains("signed in")
+            && log.contains("failed sign-in")
+            && log.contains("/api/v1/feeds/f")
+        {
+            break log;
+        }
+        assert!(std::time::Instant::now() < deadline, "{log}");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
     for s in [
         "root password 3 of a kind",
         "wrong password here",

@@ -2,10 +2,10 @@
 use serde_json::{Value, json};
 
 use super::format::truncate;
-use super::http_client::{self, Post, Received, Verdict, judge_status};
+use super::http_client::{self, Received, ServiceCall, Verdict, judge_status};
 use super::redact::Redactor;
-use super::{OutgoingEvent, SendContext, Sender, USER_AGENT};
-use crate::delivery::attempt::{Attempt, RequestLog};
+use super::{OutgoingEvent, SendContext, Sender};
+use crate::delivery::attempt::Attempt;
 use crate::delivery::oauth1::percent_encode;
 use crate::domain::hook_config::{HipchatColor, HipchatConfig, secret_values_of};
 use crate::events::{BuildResult, build_result, render};
@@ -44,42 +44,24 @@ impl HipchatConfig {
 
 impl Sender for HipchatConfig {
     async fn send(&self, ctx: &SendContext, ev: &OutgoingEvent<'_>) -> Attempt {
-        let redactor = Redactor::new(secret_values_of(self));
         let address = format!(
             "{}/v2/room/{}/notification",
             self.server,
             percent_encode(&self.room)
         );
-        let url = match url::Url::parse(&address) {
-            Ok(url) => url,
-            Err(e) => {
-                let request = RequestLog {
-                    url: address,
-                    method: "POST".into(),
-                    ..RequestLog::default()
-                };
-                return redactor.attempt(http_client::config_error(
-                    request,
-                    format!("the HipChat server URL is not valid: {e}"),
-                ));
-            }
-        };
-        let post = Post {
-            logged_url: url.to_string(),
-            url,
-            headers: vec![
-                ("User-Agent".into(), USER_AGENT.into()),
-                (
-                    "Authorization".into(),
-                    format!("Bearer {}", self.auth_token.expose()),
-                ),
-            ],
+        let call = ServiceCall {
+            what: "the HipChat server URL",
+            address: &address,
+            secret_url: false,
             content_type: "application/json",
             body: self.payload(ev.envelope).to_string().into_bytes(),
-            insecure: false,
         };
-        let exchange = http_client::post(ctx, post).await;
-        http_client::finish(exchange, &redactor, judge)
+        let redactor = Redactor::new(secret_values_of(self));
+        let auth = vec![(
+            "Authorization".into(),
+            format!("Bearer {}", self.auth_token.expose()),
+        )];
+        http_client::call_service(ctx, &redactor, call, |_| auth, judge).await
     }
 }
 

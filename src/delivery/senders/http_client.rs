@@ -11,10 +11,10 @@ use std::time::{Duration, Instant};
 use reqwest::redirect::Policy;
 use time::OffsetDateTime;
 
-use super::SendContext;
 use super::errors::{causes, describe};
 pub use super::errors::{endpoint, io_kind, is_tls};
-use super::redact::Redactor;
+use super::redact::{REDACTED, Redactor, opaque_url};
+use super::{SendContext, USER_AGENT};
 use crate::delivery::allow::AllowList;
 use crate::delivery::attempt::{
     Attempt, AttemptError, ErrorKind, MAX_LOGGED_BODY, MAX_READ_BODY, RequestLog, ResponseLog,
@@ -347,4 +347,61 @@ async fn read(mut response: reqwest::Response) -> Received {
 /// normally; this covers rows written by older versions).
 pub fn config_error(request: RequestLog, message: impl Into<String>) -> Attempt {
     Attempt::not_sent(request, ErrorKind::Config, message, AttemptClass::Permanent)
+}
+
+/// A POST to a service's API (HipChat, Slack, Teams, Twilio, X).
+pub struct ServiceCall<'a> {
+    /// What the address is, for a configuration error: "the Slack webhook URL".
+    pub what: &'static str,
+    pub address: &'a str,
+    /// Slack and Teams webhook URLs are secrets as a whole: logged as `scheme://host/[redacted]`.
+    pub secret_url: bool,
+    pub content_type: &'static str,
+    pub body: Vec<u8>,
+}
+
+/// Parses the address (a bad one is a configuration error), sends with the User-Agent and
+/// the headers `headers` makes for the parsed URL (X signs it), and judges the answer.
+pub async fn call_service(
+    ctx: &SendContext,
+    redactor: &Redactor,
+    call: ServiceCall<'_>,
+    headers: impl FnOnce(&url::Url) -> Vec<(String, String)>,
+    judge: impl FnOnce(&Received) -> Verdict,
+) -> Attempt {
+    let url = match url::Url::parse(call.address) {
+        Ok(url) => url,
+        Err(e) => {
+            let logged = if call.secret_url {
+                REDACTED.to_owned()
+            } else {
+                call.address.to_owned()
+            };
+            let request = RequestLog {
+                url: logged,
+                method: "POST".into(),
+                ..RequestLog::default()
+            };
+            return redactor.attempt(config_error(
+                request,
+                format!("{} is not valid: {e}", call.what),
+            ));
+        }
+    };
+    let logged_url = if call.secret_url {
+        opaque_url(&url)
+    } else {
+        url.to_string()
+    };
+    let mut all = vec![("User-Agent".to_owned(), USER_AGENT.to_owned())];
+    all.extend(headers(&url));
+    let request = Post {
+        logged_url,
+        url,
+        headers: all,
+        content_type: call.content_type,
+        body: call.body,
+        insecure: false,
+    };
+    finish(post(ctx, request).await, redactor, judge)
 }

@@ -2,10 +2,10 @@
 use serde_json::{Map, Value, json};
 
 use super::format::{facts, slack_escape};
-use super::http_client::{self, Post, Received, Verdict, judge_status};
-use super::redact::{Redactor, opaque_url};
-use super::{OutgoingEvent, SendContext, Sender, USER_AGENT};
-use crate::delivery::attempt::{Attempt, RequestLog};
+use super::http_client::{self, Received, ServiceCall, Verdict, judge_status};
+use super::redact::Redactor;
+use super::{OutgoingEvent, SendContext, Sender};
+use crate::delivery::attempt::Attempt;
 use crate::domain::hook_config::{SlackConfig, secret_values_of};
 use crate::events::{BuildResult, EventType, build_result, render};
 
@@ -54,31 +54,15 @@ impl SlackConfig {
 
 impl Sender for SlackConfig {
     async fn send(&self, ctx: &SendContext, ev: &OutgoingEvent<'_>) -> Attempt {
-        let redactor = Redactor::new(secret_values_of(self));
-        let url = match url::Url::parse(self.webhook_url.expose()) {
-            Ok(url) => url,
-            Err(e) => {
-                let request = RequestLog {
-                    url: "[redacted]".into(),
-                    method: "POST".into(),
-                    ..RequestLog::default()
-                };
-                return redactor.attempt(http_client::config_error(
-                    request,
-                    format!("the Slack webhook URL is not valid: {e}"),
-                ));
-            }
-        };
-        let post = Post {
-            logged_url: opaque_url(&url),
-            url,
-            headers: vec![("User-Agent".into(), USER_AGENT.into())],
+        let call = ServiceCall {
+            what: "the Slack webhook URL",
+            address: self.webhook_url.expose(),
+            secret_url: true,
             content_type: "application/json",
             body: self.payload(ev).to_string().into_bytes(),
-            insecure: false,
         };
-        let exchange = http_client::post(ctx, post).await;
-        http_client::finish(exchange, &redactor, judge)
+        let redactor = Redactor::new(secret_values_of(self));
+        http_client::call_service(ctx, &redactor, call, |_| vec![], judge).await
     }
 }
 

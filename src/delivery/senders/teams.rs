@@ -2,10 +2,10 @@
 use serde_json::{Value, json};
 
 use super::format::{clean, facts, html_escape, markdown_escape, truncate};
-use super::http_client::{self, Post, Received, Verdict, judge_status};
-use super::redact::{Redactor, opaque_url};
-use super::{OutgoingEvent, SendContext, Sender, USER_AGENT};
-use crate::delivery::attempt::{Attempt, RequestLog};
+use super::http_client::{self, Received, ServiceCall, Verdict, judge_status};
+use super::redact::Redactor;
+use super::{OutgoingEvent, SendContext, Sender};
+use crate::delivery::attempt::Attempt;
 use crate::domain::hook_config::{TeamsConfig, TeamsFormat, secret_values_of};
 use crate::events::{BuildResult, Link, build_result, render};
 
@@ -146,31 +146,15 @@ impl TeamsConfig {
 
 impl Sender for TeamsConfig {
     async fn send(&self, ctx: &SendContext, ev: &OutgoingEvent<'_>) -> Attempt {
-        let redactor = Redactor::new(secret_values_of(self));
-        let url = match url::Url::parse(self.webhook_url.expose()) {
-            Ok(url) => url,
-            Err(e) => {
-                let request = RequestLog {
-                    url: "[redacted]".into(),
-                    method: "POST".into(),
-                    ..RequestLog::default()
-                };
-                return redactor.attempt(http_client::config_error(
-                    request,
-                    format!("the Teams webhook URL is not valid: {e}"),
-                ));
-            }
-        };
-        let post = Post {
-            logged_url: opaque_url(&url),
-            url,
-            headers: vec![("User-Agent".into(), USER_AGENT.into())],
+        let call = ServiceCall {
+            what: "the Teams webhook URL",
+            address: self.webhook_url.expose(),
+            secret_url: true,
             content_type: "application/json",
             body: self.payload(ev.envelope).to_string().into_bytes(),
-            insecure: false,
         };
-        let exchange = http_client::post(ctx, post).await;
-        http_client::finish(exchange, &redactor, judge)
+        let redactor = Redactor::new(secret_values_of(self));
+        http_client::call_service(ctx, &redactor, call, |_| vec![], judge).await
     }
 }
 

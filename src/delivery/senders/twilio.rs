@@ -4,10 +4,10 @@ use base64::engine::general_purpose::STANDARD;
 use serde_json::Value;
 
 use super::format::truncate;
-use super::http_client::{self, Post, Received, Verdict, judge_status};
+use super::http_client::{self, Received, ServiceCall, Verdict, judge_status};
 use super::redact::Redactor;
-use super::{OutgoingEvent, SendContext, Sender, USER_AGENT};
-use crate::delivery::attempt::{Attempt, RequestLog};
+use super::{OutgoingEvent, SendContext, Sender};
+use crate::delivery::attempt::Attempt;
 use crate::delivery::oauth1::percent_encode;
 use crate::delivery::retry::AttemptClass;
 use crate::domain::hook_config::{TwilioConfig, secret_values_of};
@@ -40,40 +40,22 @@ impl TwilioConfig {
 
 impl Sender for TwilioConfig {
     async fn send(&self, ctx: &SendContext, ev: &OutgoingEvent<'_>) -> Attempt {
-        let redactor = Redactor::new(secret_values_of(self));
         let address = format!(
             "{}/2010-04-01/Accounts/{}/Messages.json",
             self.api_base,
             percent_encode(&self.account_sid)
         );
-        let url = match url::Url::parse(&address) {
-            Ok(url) => url,
-            Err(e) => {
-                let request = RequestLog {
-                    url: address,
-                    method: "POST".into(),
-                    ..RequestLog::default()
-                };
-                return redactor.attempt(http_client::config_error(
-                    request,
-                    format!("the Twilio API URL is not valid: {e}"),
-                ));
-            }
-        };
-        let basic = STANDARD.encode(format!("{}:{}", self.account_sid, self.auth_token.expose()));
-        let post = Post {
-            logged_url: url.to_string(),
-            url,
-            headers: vec![
-                ("User-Agent".into(), USER_AGENT.into()),
-                ("Authorization".into(), format!("Basic {basic}")),
-            ],
+        let call = ServiceCall {
+            what: "the Twilio API URL",
+            address: &address,
+            secret_url: false,
             content_type: "application/x-www-form-urlencoded",
             body: self.form(ev.envelope).into_bytes(),
-            insecure: false,
         };
-        let exchange = http_client::post(ctx, post).await;
-        http_client::finish(exchange, &redactor, judge)
+        let redactor = Redactor::new(secret_values_of(self));
+        let basic = STANDARD.encode(format!("{}:{}", self.account_sid, self.auth_token.expose()));
+        let auth = vec![("Authorization".into(), format!("Basic {basic}"))];
+        http_client::call_service(ctx, &redactor, call, |_| auth, judge).await
     }
 }
 

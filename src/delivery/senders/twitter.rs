@@ -4,10 +4,10 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::format::truncate;
-use super::http_client::{self, Post, Received, Verdict, judge_status};
+use super::http_client::{self, Received, ServiceCall, Verdict, judge_status};
 use super::redact::Redactor;
-use super::{OutgoingEvent, SendContext, Sender, USER_AGENT};
-use crate::delivery::attempt::{Attempt, RequestLog};
+use super::{OutgoingEvent, SendContext, Sender};
+use crate::delivery::attempt::Attempt;
 use crate::delivery::oauth1;
 use crate::delivery::retry::AttemptClass;
 use crate::domain::hook_config::{TwitterConfig, secret_values_of};
@@ -80,40 +80,27 @@ impl TwitterConfig {
 
 impl Sender for TwitterConfig {
     async fn send(&self, ctx: &SendContext, ev: &OutgoingEvent<'_>) -> Attempt {
-        let redactor = Redactor::new(secret_values_of(self));
         let address = self.endpoint();
-        let url = match url::Url::parse(&address) {
-            Ok(url) => url,
-            Err(e) => {
-                let request = RequestLog {
-                    url: address,
-                    method: "POST".into(),
-                    ..RequestLog::default()
-                };
-                return redactor.attempt(http_client::config_error(
-                    request,
-                    format!("the X API URL is not valid: {e}"),
-                ));
-            }
-        };
-        let timestamp =
-            u64::try_from(time::OffsetDateTime::now_utc().unix_timestamp()).unwrap_or(0);
-        let authorization = self.authorization(url.as_str(), &oauth1::new_nonce(), timestamp);
-        let post = Post {
-            logged_url: url.to_string(),
-            url,
-            headers: vec![
-                ("User-Agent".into(), USER_AGENT.into()),
-                ("Authorization".into(), authorization),
-            ],
+        let call = ServiceCall {
+            what: "the X API URL",
+            address: &address,
+            secret_url: false,
             content_type: "application/json",
             body: json!({"text": self.text(ev.envelope)})
                 .to_string()
                 .into_bytes(),
-            insecure: false,
         };
-        let exchange = http_client::post(ctx, post).await;
-        http_client::finish(exchange, &redactor, judge)
+        let redactor = Redactor::new(secret_values_of(self));
+        // The signature covers the URL exactly as it is sent.
+        let sign = |url: &url::Url| {
+            let timestamp =
+                u64::try_from(time::OffsetDateTime::now_utc().unix_timestamp()).unwrap_or(0);
+            vec![(
+                "Authorization".into(),
+                self.authorization(url.as_str(), &oauth1::new_nonce(), timestamp),
+            )]
+        };
+        http_client::call_service(ctx, &redactor, call, sign, judge).await
     }
 }
 

@@ -12,7 +12,7 @@ use crate::db::events::list_events;
 use crate::domain::time::rfc3339;
 use crate::domain::{feeds, ingest};
 use crate::events::{EventType, json_schema};
-use crate::web::auth::{ApiCaller, ApiUser};
+use crate::web::auth::{ApiCaller, ApiFeed};
 
 /// The media types a feed system may send: plain JSON and the spec's own.
 fn acceptable(req: &HttpRequest) -> bool {
@@ -97,11 +97,10 @@ pub async fn ingest(
 /// `GET /feeds/{feed}/events`: newest first, paged by cursor.
 pub async fn list(
     state: web::Data<AppState>,
-    ApiUser(user): ApiUser,
-    path: web::Path<String>,
+    f: ApiFeed,
     q: web::Query<ListQuery>,
 ) -> Result<HttpResponse, Problem> {
-    let access = feeds::open_feed(&state.db, &user, &path).await?;
+    let access = f.access;
     let (limit, before) = q.parse()?;
     let feed_id = access.feed.id;
     let rows = state

@@ -6,10 +6,9 @@ use serde_json::json;
 use super::problem::Problem;
 use crate::app::AppState;
 use crate::db::feeds::FeedRow;
-use crate::domain::access::FeedAccess;
 use crate::domain::feeds;
 use crate::domain::time::rfc3339;
-use crate::web::auth::ApiUser;
+use crate::web::auth::{ApiFeed, ApiUser};
 
 #[derive(Serialize)]
 pub struct FeedJson {
@@ -62,53 +61,31 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(json!({"items": items, "next_cursor": null})))
 }
 
-async fn open(
-    state: &AppState,
-    user: &crate::db::users::UserRow,
-    feed: &str,
-) -> Result<FeedAccess, Problem> {
-    Ok(feeds::open_feed(&state.db, user, feed).await?)
+pub async fn get(state: web::Data<AppState>, f: ApiFeed) -> Result<HttpResponse, Problem> {
+    let co = feeds::co_owners(&state.db, &f.access).await?;
+    Ok(HttpResponse::Ok().json(feed_json(&state, f.access.feed, co)))
 }
 
-pub async fn get(
-    state: web::Data<AppState>,
-    ApiUser(user): ApiUser,
-    path: web::Path<String>,
-) -> Result<HttpResponse, Problem> {
-    let access = open(&state, &user, &path).await?;
-    let co = feeds::co_owners(&state.db, &access).await?;
-    Ok(HttpResponse::Ok().json(feed_json(&state, access.feed, co)))
-}
-
-pub async fn delete(
-    state: web::Data<AppState>,
-    ApiUser(user): ApiUser,
-    path: web::Path<String>,
-) -> Result<HttpResponse, Problem> {
-    let access = open(&state, &user, &path).await?;
-    feeds::delete_feed(&state.db, &access).await?;
+pub async fn delete(state: web::Data<AppState>, f: ApiFeed) -> Result<HttpResponse, Problem> {
+    feeds::delete_feed(&state.db, &f.access).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
 pub async fn add_co_owner(
     state: web::Data<AppState>,
-    ApiUser(user): ApiUser,
+    f: ApiFeed,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, Problem> {
-    let (feed, name) = path.into_inner();
-    let access = open(&state, &user, &feed).await?;
-    feeds::add_co_owner(&state.db, &access, &name).await?;
+    feeds::add_co_owner(&state.db, &f.access, &path.1).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
 pub async fn remove_co_owner(
     state: web::Data<AppState>,
-    ApiUser(user): ApiUser,
+    f: ApiFeed,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, Problem> {
-    let (feed, name) = path.into_inner();
-    let access = open(&state, &user, &feed).await?;
-    feeds::remove_co_owner(&state.db, &access, &name).await?;
+    feeds::remove_co_owner(&state.db, &f.access, &path.1).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -120,36 +97,30 @@ pub struct CreateKey {
 
 pub async fn create_key(
     state: web::Data<AppState>,
-    ApiUser(user): ApiUser,
-    path: web::Path<String>,
+    f: ApiFeed,
     body: web::Json<CreateKey>,
 ) -> Result<HttpResponse, Problem> {
-    let access = open(&state, &user, &path).await?;
-    let (id, key) = feeds::create_key(&state.db, &access, &body.name).await?;
+    let (id, key) = feeds::create_key(&state.db, &f.access, &body.name).await?;
     Ok(HttpResponse::Created().json(json!({"id": id, "name": body.name.trim(), "key": key})))
 }
 
-pub async fn list_keys(
-    state: web::Data<AppState>,
-    ApiUser(user): ApiUser,
-    path: web::Path<String>,
-) -> Result<HttpResponse, Problem> {
-    let access = open(&state, &user, &path).await?;
-    let items: Vec<_> = feeds::list_keys(&state.db, &access)
+pub async fn list_keys(state: web::Data<AppState>, f: ApiFeed) -> Result<HttpResponse, Problem> {
+    let items: Vec<_> = feeds::list_keys(&state.db, &f.access)
         .await?
         .into_iter()
-        .map(|k| json!({"id": k.id, "name": k.name, "created_at": rfc3339(k.created_at), "last_used_at": k.last_used_at.map(rfc3339)}))
+        .map(|k| {
+            json!({"id": k.id, "name": k.name, "created_at": rfc3339(k.created_at),
+                   "last_used_at": k.last_used_at.map(rfc3339)})
+        })
         .collect();
     Ok(HttpResponse::Ok().json(json!({"items": items, "next_cursor": null})))
 }
 
 pub async fn revoke_key(
     state: web::Data<AppState>,
-    ApiUser(user): ApiUser,
+    f: ApiFeed,
     path: web::Path<(String, i64)>,
 ) -> Result<HttpResponse, Problem> {
-    let (feed, id) = path.into_inner();
-    let access = open(&state, &user, &feed).await?;
-    feeds::revoke_key(&state.db, &access, id).await?;
+    feeds::revoke_key(&state.db, &f.access, path.1).await?;
     Ok(HttpResponse::NoContent().finish())
 }

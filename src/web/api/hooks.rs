@@ -8,13 +8,11 @@ use super::problem::Problem;
 use crate::app::AppState;
 use crate::db::deliveries::{AttemptRow, DeliveryFilter, DeliveryRow};
 use crate::db::hooks::PARKED;
-use crate::db::users::UserRow;
-use crate::domain::access::FeedAccess;
 use crate::domain::hooks::{self, Hook, HookInput};
 use crate::domain::time::{parse_rfc3339, rfc3339};
-use crate::domain::{FieldError, deliveries, feeds};
+use crate::domain::{FieldError, deliveries};
 use crate::events::EventType;
-use crate::web::auth::ApiUser;
+use crate::web::auth::ApiFeed;
 
 pub fn hook_json(h: &Hook) -> Value {
     json!({
@@ -66,19 +64,9 @@ pub fn attempt_json(a: &AttemptRow) -> Value {
     })
 }
 
-async fn open(state: &AppState, user: &UserRow, feed: &str) -> Result<FeedAccess, Problem> {
-    Ok(feeds::open_feed(&state.db, user, feed).await?)
-}
-
-async fn open_hook(
-    state: &AppState,
-    user: &UserRow,
-    feed: &str,
-    id: i64,
-) -> Result<(FeedAccess, Hook), Problem> {
-    let access = open(state, user, feed).await?;
-    let hook = hooks::get_hook(&state.db, &state.secrets, &access, id).await?;
-    Ok((access, hook))
+/// The hook `{id}` of the route's feed.
+async fn hook_of(state: &AppState, f: &ApiFeed, id: i64) -> Result<Hook, Problem> {
+    Ok(hooks::get_hook(&state.db, &state.secrets, &f.access, id).await?)
 }
 
 fn with_secret(mut v: Value, secret: Option<String>) -> Value {
@@ -91,22 +79,15 @@ fn with_secret(mut v: Value, secret: Option<String>) -> Value {
 
 pub async fn create(
     state: web::Data<AppState>,
-    ApiUser(user): ApiUser,
-    path: web::Path<String>,
+    f: ApiFeed,
     body: web::Json<HookInput>,
 ) -> Result<HttpResponse, Problem> {
-    let access = open(&state, &user, &path).await?;
-    let (hook, secret) = hooks::create_hook(&state.db, &state.secrets, &access, &body).await?;
+    let (hook, secret) = hooks::create_hook(&state.db, &state.secrets, &f.access, &body).await?;
     Ok(HttpResponse::Created().json(with_secret(hook_json(&hook), secret)))
 }
 
-pub async fn list(
-    state: web::Data<AppState>,
-    ApiUser(user): ApiUser,
-    path: web::Path<String>,
-) -> Result<HttpResponse, Problem> {
-    let access = open(&state, &user, &path).await?;
-    let items: Vec<Value> = hooks::list_hooks(&state.db, &state.secrets, &access)
+pub async fn list(state: web::Data<AppState>, f: ApiFeed) -> Result<HttpResponse, Problem> {
+    let items: Vec<Value> = hooks::list_hooks(&state.db, &state.secrets, &f.access)
         .await?
         .iter()
         .map(hook_json)
@@ -116,23 +97,20 @@ pub async fn list(
 
 pub async fn get(
     state: web::Data<AppState>,
-    ApiUser(user): ApiUser,
+    f: ApiFeed,
     path: web::Path<(String, i64)>,
 ) -> Result<HttpResponse, Problem> {
-    let (feed, id) = path.into_inner();
-    let (_, hook) = open_hook(&state, &user, &feed, id).await?;
-    Ok(HttpResponse::Ok().json(hook_json(&hook)))
+    Ok(HttpResponse::Ok().json(hook_json(&hook_of(&state, &f, path.1).await?)))
 }
 
 pub async fn update(
     state: web::Data<AppState>,
-    ApiUser(user): ApiUser,
+    f: ApiFeed,
     path: web::Path<(String, i64)>,
     body: web::Json<HookInput>,
 ) -> Result<HttpResponse, Problem> {
-    let (feed, id) = path.into_inner();
-    let access = open(&state, &user, &feed).await?;
-    let (hook, secret) = hooks::update_hook(&state.db, &state.secrets, &access, id, &body).await?;
+    let (hook, secret) =
+        hooks::update_hook(&state.db, &state.secrets, &f.access, path.1, &body).await?;
     if hook.enabled {
         state.wake.notify_one();
     }
@@ -141,24 +119,22 @@ pub async fn update(
 
 pub async fn delete(
     state: web::Data<AppState>,
-    ApiUser(user): ApiUser,
+    f: ApiFeed,
     path: web::Path<(String, i64)>,
 ) -> Result<HttpResponse, Problem> {
-    let (feed, id) = path.into_inner();
-    let access = open(&state, &user, &feed).await?;
-    hooks::delete_hook(&state.db, &access, id).await?;
+    hooks::delete_hook(&state.db, &f.access, path.1).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
 pub async fn ping(
     state: web::Data<AppState>,
-    ApiUser(user): ApiUser,
+    f: ApiFeed,
     path: web::Path<(String, i64)>,
 ) -> Result<HttpResponse, Problem> {
-    let (feed, id) = path.into_inner();
-    let (access, hook) = open_hook(&state, &user, &feed, id).await?;
-    let feed_url = state.url(&format!("/feeds/{}", access.feed.identifier));
-    let delivery = deliveries::ping(&state.db, &access, &hook, &user.username, &feed_url).await?;
+    let hook = hook_of(&state, &f, path.1).await?;
+    let feed_url = state.url(&format!("/feeds/{}", f.access.feed.identifier));
+    let delivery =
+        deliveries::ping(&state.db, &f.access, &hook, &f.user.username, &feed_url).await?;
     state.wake.notify_one();
     Ok(HttpResponse::Accepted().json(json!({"delivery": delivery})))
 }
@@ -171,12 +147,11 @@ pub struct BulkRedeliver {
 
 pub async fn redeliver_failed(
     state: web::Data<AppState>,
-    ApiUser(user): ApiUser,
+    f: ApiFeed,
     path: web::Path<(String, i64)>,
     body: web::Json<BulkRedeliver>,
 ) -> Result<HttpResponse, Problem> {
-    let (feed, id) = path.into_inner();
-    let (_, hook) = open_hook(&state, &user, &feed, id).await?;
+    let hook = hook_of(&state, &f, path.1).await?;
     let mut errors = vec![];
     if body.status.as_deref().is_some_and(|s| s != "failed") {
         errors.push(FieldError::new(
@@ -272,12 +247,11 @@ pub fn parse_filter(
 
 pub async fn list_deliveries(
     state: web::Data<AppState>,
-    ApiUser(user): ApiUser,
+    f: ApiFeed,
     path: web::Path<(String, i64)>,
     q: web::Query<DeliveryQuery>,
 ) -> Result<HttpResponse, Problem> {
-    let (feed, id) = path.into_inner();
-    let (_, hook) = open_hook(&state, &user, &feed, id).await?;
+    let hook = hook_of(&state, &f, path.1).await?;
     let (limit, before) = q.page.parse()?;
     let filter = parse_filter(
         q.status.as_deref(),
@@ -298,12 +272,10 @@ pub async fn list_deliveries(
 
 pub async fn get_delivery(
     state: web::Data<AppState>,
-    ApiUser(user): ApiUser,
+    f: ApiFeed,
     path: web::Path<(String, i64)>,
 ) -> Result<HttpResponse, Problem> {
-    let (feed, id) = path.into_inner();
-    let access = open(&state, &user, &feed).await?;
-    let (d, _, attempts) = deliveries::get(&state.db, &access, id).await?;
+    let (d, _, attempts) = deliveries::get(&state.db, &f.access, path.1).await?;
     let mut v = delivery_json(&d);
     v["attempt_log"] = Value::Array(attempts.iter().map(attempt_json).collect());
     Ok(HttpResponse::Ok().json(v))
@@ -311,12 +283,10 @@ pub async fn get_delivery(
 
 pub async fn redeliver(
     state: web::Data<AppState>,
-    ApiUser(user): ApiUser,
+    f: ApiFeed,
     path: web::Path<(String, i64)>,
 ) -> Result<HttpResponse, Problem> {
-    let (feed, id) = path.into_inner();
-    let access = open(&state, &user, &feed).await?;
-    let new = deliveries::redeliver(&state.db, &access, id).await?;
+    let new = deliveries::redeliver(&state.db, &f.access, path.1).await?;
     state.wake.notify_one();
     Ok(HttpResponse::Accepted().json(json!({"delivery": new})))
 }

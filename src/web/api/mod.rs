@@ -1,7 +1,9 @@
 //! The JSON API under /api/v1: bearer-token auth, problem+json errors.
 use actix_web::http::Method;
 use actix_web::http::StatusCode;
-use actix_web::{FromRequest, Handler, HttpRequest, Responder, web};
+use actix_web::{HttpRequest, web};
+
+pub use crate::web::routes::{RouteList, RouteSink};
 
 pub mod events;
 pub mod feeds;
@@ -41,42 +43,6 @@ pub fn json_problem(err: &actix_web::error::JsonPayloadError) -> Problem {
         }
         E::Deserialize(e) => Problem::new(StatusCode::BAD_REQUEST, format!("malformed JSON: {e}")),
         other => Problem::new(StatusCode::BAD_REQUEST, other.to_string()),
-    }
-}
-
-/// Where the API's routes go: the real server, or a list (so a test can check that the
-/// OpenAPI document names every route the server registers).
-pub trait RouteSink {
-    fn add<F, Args>(&mut self, method: Method, path: &'static str, handler: F)
-    where
-        F: Handler<Args>,
-        Args: FromRequest + 'static,
-        F::Output: Responder + 'static;
-}
-
-impl RouteSink for web::ServiceConfig {
-    fn add<F, Args>(&mut self, method: Method, path: &'static str, handler: F)
-    where
-        F: Handler<Args>,
-        Args: FromRequest + 'static,
-        F::Output: Responder + 'static,
-    {
-        self.route(path, web::method(method).to(handler));
-    }
-}
-
-/// The routes as (method, path) pairs.
-#[derive(Default)]
-pub struct RouteList(pub Vec<(Method, &'static str)>);
-
-impl RouteSink for RouteList {
-    fn add<F, Args>(&mut self, method: Method, path: &'static str, _: F)
-    where
-        F: Handler<Args>,
-        Args: FromRequest + 'static,
-        F::Output: Responder + 'static,
-    {
-        self.0.push((method, path));
     }
 }
 

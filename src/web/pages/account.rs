@@ -50,7 +50,8 @@ pub async fn show(
     page(&req, &state, user, None).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct PasswordForm {
     current_password: String,
     new_password: String,
@@ -86,7 +87,8 @@ pub async fn change_password(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct NameForm {
     name: String,
 }

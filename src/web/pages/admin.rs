@@ -51,7 +51,8 @@ pub async fn users(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct NewUserForm {
     username: String,
     #[serde(default)]

@@ -3,12 +3,14 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
+use super::views::{HealthView, HookView};
 use super::{Chrome, CredentialView, PageError, redirect, render};
 use crate::app::AppState;
 use crate::db::feeds::FeedRow;
 use crate::domain::access::{FeedAccess, Role};
-use crate::domain::{DomainError, feeds};
-use crate::web::auth::SignedIn;
+use crate::domain::time::now_ms;
+use crate::domain::{DomainError, feeds, stats};
+use crate::web::auth::{PageFeed, SignedIn};
 use crate::web::csrf::CsrfForm;
 
 #[derive(Template)]
@@ -33,7 +35,8 @@ pub async fn list(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct CreateFeed {
     identifier: String,
     #[serde(default)]
@@ -78,14 +81,6 @@ pub fn role_name(role: Role) -> &'static str {
     }
 }
 
-async fn open(
-    state: &AppState,
-    user: &crate::db::users::UserRow,
-    feed: &str,
-) -> Result<FeedAccess, PageError> {
-    Ok(feeds::open_feed(&state.db, user, feed).await?)
-}
-
 #[derive(Template)]
 #[template(path = "feed.html")]
 struct FeedPage {
@@ -93,21 +88,34 @@ struct FeedPage {
     feed: FeedRow,
     role: &'static str,
     api_url: String,
+    hooks: Vec<(HookView, HealthView)>,
 }
 
 pub async fn show(
     req: HttpRequest,
     state: web::Data<AppState>,
-    SignedIn(user): SignedIn,
-    path: web::Path<String>,
+    PageFeed { user, access }: PageFeed,
+    _path: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
-    let access = open(&state, &user, &path).await?;
     let api_url = state.url(&format!("/api/v1/feeds/{}/events", access.feed.identifier));
+    let list = crate::domain::hooks::list_hooks(&state.db, &state.secrets, &access).await?;
+    let health = stats::health(&state.db, &list, now_ms()).await?;
+    let hooks = list
+        .iter()
+        .zip(&health)
+        .map(|(h, s)| {
+            (
+                HookView::new(h),
+                HealthView::new(Some(s), &access.feed.identifier),
+            )
+        })
+        .collect();
     let page = FeedPage {
         chrome: Chrome::new(&req, Some(user)),
         role: role_name(access.role),
         feed: access.feed,
         api_url,
+        hooks,
     };
     Ok(render(&req, &page))
 }
@@ -153,14 +161,14 @@ async fn settings_page(
 pub async fn settings(
     req: HttpRequest,
     state: web::Data<AppState>,
-    SignedIn(user): SignedIn,
-    path: web::Path<String>,
+    PageFeed { user, access }: PageFeed,
+    _path: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
-    let access = open(&state, &user, &path).await?;
     settings_page(&req, &state, user, access, None).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct NameForm {
     name: String,
 }
@@ -170,11 +178,10 @@ pub struct NameForm {
 pub async fn create_key(
     req: HttpRequest,
     state: web::Data<AppState>,
-    SignedIn(user): SignedIn,
-    path: web::Path<String>,
+    PageFeed { user, access }: PageFeed,
+    _path: web::Path<String>,
     CsrfForm(f): CsrfForm<NameForm>,
 ) -> Result<HttpResponse, PageError> {
-    let access = open(&state, &user, &path).await?;
     match feeds::create_key(&state.db, &access, &f.name).await {
         Ok((_, key)) => settings_page(&req, &state, user, access, Some(key)).await,
         Err(e @ DomainError::Invalid(_)) => Ok(redirect(
@@ -188,12 +195,11 @@ pub async fn create_key(
 
 pub async fn revoke_key(
     state: web::Data<AppState>,
-    SignedIn(user): SignedIn,
+    PageFeed { user: _, access }: PageFeed,
     path: web::Path<(String, i64)>,
     _: CsrfForm<super::session::EmptyForm>,
 ) -> Result<HttpResponse, PageError> {
     let (feed, id) = path.into_inner();
-    let access = open(&state, &user, &feed).await?;
     feeds::revoke_key(&state.db, &access, id).await?;
     Ok(redirect(
         &format!("/feeds/{feed}/settings"),
@@ -202,18 +208,18 @@ pub async fn revoke_key(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct UserForm {
     username: String,
 }
 
 pub async fn add_co_owner(
     state: web::Data<AppState>,
-    SignedIn(user): SignedIn,
-    path: web::Path<String>,
+    PageFeed { user: _, access }: PageFeed,
+    _path: web::Path<String>,
     CsrfForm(f): CsrfForm<UserForm>,
 ) -> Result<HttpResponse, PageError> {
-    let access = open(&state, &user, &path).await?;
     let back = format!("/feeds/{}/settings", access.feed.identifier);
     match feeds::add_co_owner(&state.db, &access, &f.username).await {
         Ok(()) => Ok(redirect(
@@ -231,12 +237,11 @@ pub async fn add_co_owner(
 
 pub async fn remove_co_owner(
     state: web::Data<AppState>,
-    SignedIn(user): SignedIn,
+    PageFeed { user: _, access }: PageFeed,
     path: web::Path<(String, String)>,
     _: CsrfForm<super::session::EmptyForm>,
 ) -> Result<HttpResponse, PageError> {
     let (feed, name) = path.into_inner();
-    let access = open(&state, &user, &feed).await?;
     feeds::remove_co_owner(&state.db, &access, &name).await?;
     Ok(redirect(
         &format!("/feeds/{feed}/settings"),
@@ -245,18 +250,18 @@ pub async fn remove_co_owner(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct DeleteForm {
     confirm: String,
 }
 
 pub async fn delete(
     state: web::Data<AppState>,
-    SignedIn(user): SignedIn,
-    path: web::Path<String>,
+    PageFeed { user: _, access }: PageFeed,
+    _path: web::Path<String>,
     CsrfForm(f): CsrfForm<DeleteForm>,
 ) -> Result<HttpResponse, PageError> {
-    let access = open(&state, &user, &path).await?;
     if !access.may_administer() {
         return Err(PageError::Forbidden(
             "only the feed's owner or an administrator may delete it",

@@ -13,8 +13,15 @@ use crate::domain::DomainError;
 
 pub mod account;
 pub mod admin;
+pub mod chart;
+pub mod deliveries;
 pub mod feeds;
+pub mod hook_fields;
+pub mod hook_form;
+pub mod hook_page;
+pub mod hooks;
 pub mod session;
+pub mod views;
 
 const FLASH_COOKIE: &str = "fh_flash";
 

@@ -47,7 +47,8 @@ pub async fn login_form(
     )
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct LoginForm {
     username: String,
     password: String,
@@ -167,11 +168,13 @@ pub async fn setup_form(
     Ok(render(&req, &page))
 }
 
-#[derive(Deserialize)]
+/// Every field defaults, so a form without the live token is a 404 like the page, whatever
+/// else it lacks.
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct SetupForm {
     token: String,
     username: String,
-    #[serde(default)]
     email: String,
     password: String,
 }

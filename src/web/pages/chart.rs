@@ -1,0 +1,148 @@
+//! The hook page's chart: deliveries per hour of the last week as stacked bars, drawn on the
+//! server as SVG so it shows with JavaScript off. Colours come from classes in style.css (the
+//! CSP allows no inline style); each non-empty hour has a `<title>`, a tooltip without script.
+use std::fmt::Write;
+
+use crate::domain::stats::HourlyChart;
+
+const BAR: i64 = 5; // px per hour
+const LEFT: i64 = 36; // room for the y-axis labels
+const TOP: i64 = 8;
+const PLOT_H: i64 = 120;
+const BOTTOM: i64 = 22; // room for the day labels
+const CLASSES: [&str; 3] = ["ok", "bad", "wait"];
+const NAMES: [&str; 3] = ["succeeded", "failed", "pending"];
+
+/// A round number at or above `n` for the top of the y axis (1, 2, 5, 10, 20, 50, ...).
+fn nice_max(n: i64) -> i64 {
+    let mut step = 1;
+    loop {
+        for m in [1, 2, 5] {
+            if step * m >= n {
+                return step * m;
+            }
+        }
+        step *= 10;
+    }
+}
+
+/// Totals per outcome over the whole chart.
+pub fn totals(chart: &HourlyChart) -> [i64; 3] {
+    chart.hours.iter().fold([0; 3], |mut t, h| {
+        for i in 0..3 {
+            t[i] += h[i];
+        }
+        t
+    })
+}
+
+/// `04-12 13:00`: day and hour in UTC.
+fn hour_label(ms: i64) -> String {
+    let s = crate::domain::time::rfc3339(ms);
+    format!("{} {}:00", &s[5..10], &s[11..13])
+}
+
+pub fn svg(chart: &HourlyChart) -> String {
+    let n = chart.hours.len() as i64;
+    let width = LEFT + n * BAR + 4;
+    let height = TOP + PLOT_H + BOTTOM;
+    let peak = chart.hours.iter().map(|h| h.iter().sum::<i64>()).max();
+    let top = nice_max(peak.unwrap_or(0).max(1));
+    let t = totals(chart);
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        r#"<svg class="chart" viewBox="0 0 {width} {height}" role="img" xmlns="http://www.w3.org/2000/svg" aria-label="Deliveries per hour over the last 7 days: {} succeeded, {} failed, {} pending">"#,
+        t[0], t[1], t[2]
+    );
+    // Grid lines and y labels at 0, half and the top.
+    for (value, y) in [(0, TOP + PLOT_H), (top / 2, TOP + PLOT_H / 2), (top, TOP)] {
+        if value == 0 && y != TOP + PLOT_H {
+            continue;
+        }
+        let _ = write!(
+            s,
+            r#"<line class="grid" x1="{LEFT}" x2="{}" y1="{y}" y2="{y}"/><text class="axis" x="{}" y="{}" text-anchor="end">{value}</text>"#,
+            width - 4,
+            LEFT - 4,
+            y + 4
+        );
+    }
+    for (i, hour) in chart.hours.iter().enumerate() {
+        let x = LEFT + i as i64 * BAR;
+        let at = chart.start + i as i64 * 3_600_000;
+        // A day's label needs ~26 px; the last day starting near the right edge goes without.
+        if at % 86_400_000 == 0 && x + 26 < width {
+            let _ = write!(
+                s,
+                r#"<line class="day" x1="{x}" x2="{x}" y1="{TOP}" y2="{}"/><text class="axis" x="{}" y="{}">{}</text>"#,
+                TOP + PLOT_H,
+                x + 2,
+                height - 6,
+                &crate::domain::time::rfc3339(at)[5..10]
+            );
+        }
+        let total: i64 = hour.iter().sum();
+        if total == 0 {
+            continue;
+        }
+        let _ = write!(
+            s,
+            "<g><title>{}: {} succeeded, {} failed, {} pending</title>",
+            hour_label(at),
+            hour[0],
+            hour[1],
+            hour[2]
+        );
+        let mut y = TOP + PLOT_H;
+        for k in 0..3 {
+            if hour[k] == 0 {
+                continue;
+            }
+            // At least one pixel, so a single failure in a busy week still shows.
+            let h = ((hour[k] * PLOT_H + top - 1) / top).max(1);
+            y -= h;
+            let _ = write!(
+                s,
+                r#"<rect class="{}" x="{x}" y="{y}" width="{}" height="{h}"><title>{} {}</title></rect>"#,
+                CLASSES[k],
+                BAR - 1,
+                hour[k],
+                NAMES[k]
+            );
+        }
+        s.push_str("</g>");
+    }
+    s.push_str("</svg>");
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn axis_tops_are_round() {
+        assert_eq!(nice_max(1), 1);
+        assert_eq!(nice_max(3), 5);
+        assert_eq!(nice_max(7), 10);
+        assert_eq!(nice_max(11), 20);
+        assert_eq!(nice_max(420), 500);
+    }
+
+    #[test]
+    fn draws_one_group_per_busy_hour() {
+        let mut hours = vec![[0; 3]; 168];
+        hours[5] = [3, 1, 0];
+        hours[167] = [0, 0, 2];
+        let chart = HourlyChart {
+            start: 1_796_000_400_000, // a whole hour
+            hours,
+        };
+        let s = svg(&chart);
+        assert_eq!(s.matches("<g>").count(), 2);
+        assert_eq!(s.matches("<rect").count(), 3);
+        assert!(s.contains("3 succeeded, 1 failed, 2 pending"));
+        assert!(!s.contains("style="), "CSP forbids inline style");
+    }
+}

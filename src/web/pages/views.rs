@@ -1,0 +1,113 @@
+//! Hooks, their health and deliveries as the pages show them: plain strings, formatted once.
+use super::display_time;
+use crate::db::deliveries::DeliveryRow;
+use crate::db::hooks::PARKED;
+use crate::domain::hooks::Hook;
+use crate::domain::stats::HookHealth;
+
+pub struct HookView {
+    pub id: i64,
+    pub name: String,
+    pub kind_label: &'static str,
+    pub enabled: bool,
+    pub disabled_reason: Option<String>,
+    pub events: Vec<&'static str>,
+    /// Where it delivers to, in one line (a URL, recipients, a room), when that is no secret.
+    pub target: String,
+}
+
+impl HookView {
+    pub fn new(h: &Hook) -> Self {
+        let public = h.config.public_json();
+        let target = ["url", "to", "room", "channel"]
+            .iter()
+            .find_map(|k| public.get(*k).and_then(|v| v.as_str()))
+            .filter(|s| !s.is_empty())
+            .unwrap_or_default()
+            .to_owned();
+        HookView {
+            id: h.id,
+            name: h.name.clone(),
+            kind_label: h.kind().label(),
+            enabled: h.enabled,
+            disabled_reason: h.disabled_reason.clone(),
+            events: h.events.iter().map(|e| e.name()).collect(),
+            target,
+        }
+    }
+}
+
+pub struct HealthView {
+    /// (link, status, outcome, when) of the newest delivery.
+    pub last: Option<(String, String, String, String)>,
+    /// "98%" of the finished deliveries of the last 24 hours, or "–" when none finished.
+    pub rate: String,
+    pub rate_class: &'static str,
+    pub counts: String,
+}
+
+impl HealthView {
+    pub fn new(h: Option<&HookHealth>, feed: &str) -> Self {
+        let last = h.and_then(|h| h.last.as_ref()).map(|d| {
+            (
+                format!("/feeds/{feed}/deliveries/{}", d.id),
+                d.status.clone(),
+                d.outcome
+                    .clone()
+                    .unwrap_or_else(|| "not attempted yet".into()),
+                display_time(d.created_at),
+            )
+        });
+        let rate = h.and_then(HookHealth::success_rate);
+        HealthView {
+            last,
+            rate: rate.map_or_else(|| "–".to_owned(), |r| format!("{r}%")),
+            rate_class: match rate {
+                None => "muted",
+                Some(100) => "good",
+                Some(r) if r >= 90 => "fair",
+                Some(_) => "poor",
+            },
+            counts: h.map_or_else(String::new, |h| {
+                format!(
+                    "{} succeeded, {} failed, {} pending",
+                    h.succeeded, h.failed, h.pending
+                )
+            }),
+        }
+    }
+}
+
+pub struct DeliveryView {
+    pub id: i64,
+    pub event: String,
+    pub status: String,
+    pub attempts: i64,
+    pub outcome: String,
+    pub created: String,
+    pub redelivery_of: Option<i64>,
+    /// Pending: when the next attempt is due, or that it waits for the hook to be enabled.
+    pub next: String,
+}
+
+impl DeliveryView {
+    pub fn new(d: &DeliveryRow) -> Self {
+        let next = match d.due_at {
+            Some(t) if d.status == "pending" && t >= PARKED => {
+                "waits until the hook is enabled".to_owned()
+            }
+            Some(t) if d.status == "pending" => format!("next attempt {}", display_time(t)),
+            _ => String::new(),
+        };
+        DeliveryView {
+            id: d.id,
+            event: d.event_type.clone(),
+            status: d.status.clone(),
+            attempts: d.attempts,
+            outcome: d.last_outcome.clone().unwrap_or_default(),
+            created: display_time(d.created_at),
+            redelivery_of: d.redelivery_of,
+            next,
+        }
+    }
+}
