@@ -65,7 +65,7 @@ pub fn seed_backlog(
     let hooks = one(&tx, "SELECT count(*) FROM hooks WHERE feed_id = ?1", [feed_id]);
     let (last_event, last_delivery) = (max_id(&tx, "events"), max_id(&tx, "deliveries"));
     let now = now_ms();
-    insert_events(&tx, feed_id, &body, template_ident, prefix, count, now, hooks);
+    insert_events(&tx, feed_id, &body, template_ident, prefix, count, now, 0, hooks);
     let n = tx
         .execute(
             "INSERT INTO deliveries (hook_id, event_id, event_type, status, due_at, created_at)
@@ -88,14 +88,16 @@ fn insert_events(
     prefix: &str,
     count: i64,
     received_at: i64,
+    span_ms: i64,
     deliveries: i64,
 ) {
+    // Received evenly over `span_ms` from `received_at`.
     let n = c
         .execute(
             "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1)
              INSERT INTO events (feed_id, identifier, event_type, username, occurred_at, received_at, body, sent_hash, deliveries)
-             SELECT ?2, ?3 || i, 'ping', 'bench', '2026-01-01T00:00:00Z', ?4, replace(?5, ?6, ?3 || i), randomblob(32), ?7 FROM n",
-            params![count, feed_id, prefix, received_at, body, template_ident, deliveries],
+             SELECT ?2, ?3 || i, 'ping', 'bench', '2026-01-01T00:00:00Z', ?4 + i * ?8 / ?1, replace(?5, ?6, ?3 || i), randomblob(32), ?7 FROM n",
+            params![count, feed_id, prefix, received_at, body, template_ident, deliveries, span_ms],
         )
         .unwrap();
     assert_eq!(n as i64, count);
@@ -172,6 +174,8 @@ pub fn attempt_texts(c: &Connection, hook: i64) -> (String, String) {
     .unwrap()
 }
 
+const DAY: i64 = 86_400_000;
+
 /// The log of a busy server: `done` events of the feed, each delivered to every hook with one
 /// logged attempt (copies of a real one), then `pending` events each with a delivery to every
 /// hook due at `due_at`. All in one transaction.
@@ -191,11 +195,13 @@ pub fn seed_log(
         .unwrap();
     let feed_id = feed_id(&tx, feed);
     let hooks = one(&tx, "SELECT count(*) FROM hooks WHERE feed_id = ?1", [feed_id]);
-    let start = now_ms() - 86_400_000;
+    // A busy day: everything within the last 24 hours, the window of the hook page's chart
+    // and health counts (the harder case for them).
+    let start = now_ms() - DAY;
 
     let last_event = max_id(&tx, "events");
     let last_delivery = max_id(&tx, "deliveries");
-    insert_events(&tx, feed_id, &body, template_ident, "log-", done, start, hooks);
+    insert_events(&tx, feed_id, &body, template_ident, "log-", done, start, DAY, hooks);
     tx.execute(
         "INSERT INTO deliveries (hook_id, event_id, event_type, status, attempts, due_at, claimed, last_outcome, created_at, finished_at)
          SELECT h.id, e.id, 'ping', 'succeeded', 1, NULL, 0, '200 OK', e.received_at, e.received_at + 3
@@ -212,7 +218,7 @@ pub fn seed_log(
     .unwrap();
 
     let last_event = max_id(&tx, "events");
-    insert_events(&tx, feed_id, &body, template_ident, "queued-", pending, start, hooks);
+    insert_events(&tx, feed_id, &body, template_ident, "queued-", pending, start, DAY, hooks);
     tx.execute(
         "INSERT INTO deliveries (hook_id, event_id, event_type, status, due_at, created_at)
          SELECT h.id, e.id, 'ping', 'pending', ?3, e.received_at
