@@ -144,7 +144,13 @@ impl Meter {
     fn start(srv: &Server, phase: &str) -> Meter {
         let profile = server::Profile::start(srv.pid(), phase);
         let (cpu, written) = server::usage(srv.pid());
-        Meter { pid: srv.pid(), at: Instant::now(), cpu, written, profile }
+        Meter {
+            pid: srv.pid(),
+            at: Instant::now(),
+            cpu,
+            written,
+            profile,
+        }
     }
 
     /// Prints the cost per unit of work (`units` deliveries, events...).
@@ -177,10 +183,20 @@ fn print_problems(server: &Server) {
 
 /// The first server (delivery timeout 2 s): limit, delivery throughput, latency, ingest,
 /// fan-out and isolation. Returns its idle memory (VmHWM, VmRSS).
-async fn first_server(data: &std::path::Path, rx: &Receiver, hang: &Hang, rows: &mut Vec<Row>) -> (f64, f64) {
+async fn first_server(
+    data: &std::path::Path,
+    rx: &Receiver,
+    hang: &Hang,
+    rows: &mut Vec<Row>,
+) -> (f64, f64) {
     let (token, _) = server::prepare_user(data);
     let srv = Server::start(data, &["--delivery-timeout", TIMEOUT]);
-    say!("feedhooks {} (pid {}), log {}", srv.url, srv.pid(), srv.log.display());
+    say!(
+        "feedhooks {} (pid {}), log {}",
+        srv.url,
+        srv.pid(),
+        srv.log.display()
+    );
     let api = Api::new(&srv.url, &token);
     for feed in ["d", "l", "i", "fan", "iso"] {
         api.create_feed(feed).await;
@@ -197,27 +213,59 @@ async fn first_server(data: &std::path::Path, rx: &Receiver, hang: &Hang, rows: 
     }
     // One real event through the API: its stored envelope is the backlog's template.
     let base = seed::max_id(&db, "deliveries");
-    assert_eq!(post_event(&api.client, &api.base, "d", &token, "tmpl-d").await, 202);
+    assert_eq!(
+        post_event(&api.client, &api.base, "d", &token, "tmpl-d").await,
+        202
+    );
     wait_recorded(&db, base, DELIVERY_HOOKS as i64, Duration::from_secs(30)).await;
     rx.take();
-    let body: &'static [u8] = Box::leak(seed::event_body(&db, "tmpl-d").into_bytes().into_boxed_slice());
+    let body: &'static [u8] = Box::leak(
+        seed::event_body(&db, "tmpl-d")
+            .into_bytes()
+            .into_boxed_slice(),
+    );
     let concurrency = DELIVERY_HOOKS * PER_HOOK;
     let before = measure_limit(rx, body, concurrency).await;
 
     // --- Delivery throughput: a backlog due now, drained with every attempt logged. ---
     let meter = Meter::start(&srv, "delivery");
-    let (base, n) = seed::seed_backlog(&mut db, "d", "tmpl-d", "backlog-", BACKLOG_EVENTS, seed::now_ms());
-    say!("delivery: {n} deliveries due now over {DELIVERY_HOOKS} hooks ({PER_HOOK} in flight per hook)");
-    check(rx.wait_for(n as u64, Duration::from_secs(180)).await, "the receiver got every delivery within 180 s");
+    let (base, n) = seed::seed_backlog(
+        &mut db,
+        "d",
+        "tmpl-d",
+        "backlog-",
+        BACKLOG_EVENTS,
+        seed::now_ms(),
+    );
+    say!(
+        "delivery: {n} deliveries due now over {DELIVERY_HOOKS} hooks ({PER_HOOK} in flight per hook)"
+    );
+    check(
+        rx.wait_for(n as u64, Duration::from_secs(180)).await,
+        "the receiver got every delivery within 180 s",
+    );
     let recorded = wait_recorded(&db, base, n, Duration::from_secs(60)).await;
     let hits = rx.take();
     let first = hits.iter().map(|h| h.at).min().unwrap();
     let last = hits.iter().map(|h| h.at).max().unwrap();
-    let distinct: HashSet<(&str, &str)> = hits.iter().map(|h| (h.path.as_str(), h.ident.as_str())).collect();
-    check(hits.len() as i64 == n && distinct.len() as i64 == n, &format!("{n} deliveries arrived, each (hook, event) once"));
-    check(hits.iter().all(|h| h.ident.starts_with("backlog-") && h.path.starts_with("/d/")), "all of them from the backlog");
+    let distinct: HashSet<(&str, &str)> = hits
+        .iter()
+        .map(|h| (h.path.as_str(), h.ident.as_str()))
+        .collect();
+    check(
+        hits.len() as i64 == n && distinct.len() as i64 == n,
+        &format!("{n} deliveries arrived, each (hook, event) once"),
+    );
+    check(
+        hits.iter()
+            .all(|h| h.ident.starts_with("backlog-") && h.path.starts_with("/d/")),
+        "all of them from the backlog",
+    );
     let (count, succeeded, attempts, most) = seed::delivery_summary(&db, base);
-    check(count == n && succeeded == n && attempts == n && most == 1, &format!("{n} deliveries succeeded with one attempt row each"));
+    check(
+        count == n && succeeded == n && attempts == n && most == 1,
+        &format!("{n} deliveries succeeded with one attempt row each"),
+    );
     meter.done(n as f64, "delivery");
     let rate = n as f64 / (recorded - first).as_secs_f64();
     // The limit again after the delivery phase: on a shared machine it moves between runs, and
@@ -241,7 +289,11 @@ async fn first_server(data: &std::path::Path, rx: &Receiver, hang: &Hang, rows: 
     );
     rows.push(Row::new(
         "Delivery throughput, every attempt logged",
-        format!("{} /s = {:.0}% of the higher limit ({n} deliveries, {DELIVERY_HOOKS} hooks)", thousands(rate), 100.0 * rate / limit),
+        format!(
+            "{} /s = {:.0}% of the higher limit ({n} deliveries, {DELIVERY_HOOKS} hooks)",
+            thousands(rate),
+            100.0 * rate / limit
+        ),
         "≥ 50% of the limit",
         Some(rate >= limit / 2.0),
     ));
@@ -261,7 +313,10 @@ async fn first_server(data: &std::path::Path, rx: &Receiver, hang: &Hang, rows: 
         })
         .await
     };
-    check(sent.iter().all(|s| s.status == 202), "every event was accepted (202)");
+    check(
+        sent.iter().all(|s| s.status == 202),
+        "every event was accepted (202)",
+    );
     let span = sent.last().unwrap().at - sent[0].at;
     let answers: Vec<f64> = sent.iter().map(|s| ms(s.answered - s.at)).collect();
     say!(
@@ -270,10 +325,15 @@ async fn first_server(data: &std::path::Path, rx: &Receiver, hang: &Hang, rows: 
         percentile(&answers, 50.0),
         percentile(&answers, 99.0)
     );
-    check(rx.wait_for(LATENCY_EVENTS as u64, Duration::from_secs(60)).await, "the receiver got every delivery");
+    check(
+        rx.wait_for(LATENCY_EVENTS as u64, Duration::from_secs(60))
+            .await,
+        "the receiver got every delivery",
+    );
     wait_recorded(&db, base, LATENCY_EVENTS as i64, Duration::from_secs(60)).await;
     meter.done(LATENCY_EVENTS as f64, "event");
-    let (server_ms, bound_ms) = latencies(&db, hook, base, &sent, "lat-", &rx.take(), LATENCY_EVENTS);
+    let (server_ms, bound_ms) =
+        latencies(&db, hook, base, &sent, "lat-", &rx.take(), LATENCY_EVENTS);
     let (p50, p99) = (percentile(&server_ms, 50.0), percentile(&server_ms, 99.0));
     say!(
         "latency: accept to attempt p50 {p50} ms, p99 {p99} ms, max {}; send to receipt p50 {:.1} ms, p99 {:.1} ms",
@@ -297,7 +357,11 @@ async fn first_server(data: &std::path::Path, rx: &Receiver, hang: &Hang, rows: 
     let ingest_api = Api::new(&srv.url, &token);
     let meter = Meter::start(&srv, "ingest");
     let (elapsed, ok, failed) = {
-        let (client, url, token) = (ingest_api.client.clone(), ingest_api.base.clone(), token.clone());
+        let (client, url, token) = (
+            ingest_api.client.clone(),
+            ingest_api.base.clone(),
+            token.clone(),
+        );
         closed_loop(INGEST_CLIENTS, INGEST_EVENTS, Duration::from_secs(60), move |i| {
             let (client, url, token) = (client.clone(), url.clone(), token.clone());
             async move { post_event(&client, &url, "i", &token, &format!("ing-{i}")).await == 202 }
@@ -305,14 +369,24 @@ async fn first_server(data: &std::path::Path, rx: &Receiver, hang: &Hang, rows: 
         .await
     };
     meter.done(ok as f64, "event");
-    check(failed == 0 && ok == INGEST_EVENTS, &format!("{ok} of {INGEST_EVENTS} events answered 202"));
-    let stored = seed::one(&db, "SELECT count(*) FROM events WHERE feed_id = ?1", [seed::feed_id(&db, "i")]);
+    check(
+        failed == 0 && ok == INGEST_EVENTS,
+        &format!("{ok} of {INGEST_EVENTS} events answered 202"),
+    );
+    let stored = seed::one(
+        &db,
+        "SELECT count(*) FROM events WHERE feed_id = ?1",
+        [seed::feed_id(&db, "i")],
+    );
     check(stored == ok as i64, &format!("{stored} events are stored"));
     let ingest = ok as f64 / elapsed.as_secs_f64();
     say!("ingest: {} events/s", thousands(ingest));
     rows.push(Row::new(
         "Ingest, POST /events, each durable before its 202",
-        format!("{} events/s ({INGEST_CLIENTS} keep-alive clients, feed without hooks)", thousands(ingest)),
+        format!(
+            "{} events/s ({INGEST_CLIENTS} keep-alive clients, feed without hooks)",
+            thousands(ingest)
+        ),
         "≥ 10,000 events/s",
         Some(ingest >= 10_000.0),
     ));
@@ -323,9 +397,16 @@ async fn first_server(data: &std::path::Path, rx: &Receiver, hang: &Hang, rows: 
     seed::copy_hook(&db, template, "/fan/", FANOUT_HOOKS - 1);
     let fan = seed::feed_id(&db, "fan");
     let (hooks_n, urls): (i64, i64) = db
-        .query_row("SELECT count(*), count(DISTINCT config) FROM hooks WHERE feed_id = ?1", [fan], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_row(
+            "SELECT count(*), count(DISTINCT config) FROM hooks WHERE feed_id = ?1",
+            [fan],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
         .unwrap();
-    check(hooks_n == FANOUT_HOOKS && urls == FANOUT_HOOKS, "10,000 hooks with distinct URLs");
+    check(
+        hooks_n == FANOUT_HOOKS && urls == FANOUT_HOOKS,
+        "10,000 hooks with distinct URLs",
+    );
     let mut fan_times = vec![];
     for round in 1..=2 {
         let ident = format!("fan-{round}");
@@ -333,17 +414,30 @@ async fn first_server(data: &std::path::Path, rx: &Receiver, hang: &Hang, rows: 
         rx.take();
         let meter = Meter::start(&srv, &format!("fanout-{round}"));
         let t0 = Instant::now();
-        assert_eq!(post_event(&api.client, &api.base, "fan", &token, &ident).await, 202);
+        assert_eq!(
+            post_event(&api.client, &api.base, "fan", &token, &ident).await,
+            202
+        );
         let accepted = t0.elapsed();
-        check(rx.wait_for(FANOUT_HOOKS as u64, Duration::from_secs(120)).await, "every hook's receiver got the event");
+        check(
+            rx.wait_for(FANOUT_HOOKS as u64, Duration::from_secs(120))
+                .await,
+            "every hook's receiver got the event",
+        );
         let recorded = wait_recorded(&db, base, FANOUT_HOOKS, Duration::from_secs(60)).await - t0;
         meter.done(FANOUT_HOOKS as f64, "delivery");
         let hits = rx.take();
         let reached = hits.iter().map(|h| h.at).max().unwrap() - t0;
         let paths: HashSet<&str> = hits.iter().map(|h| h.path.as_str()).collect();
-        check(paths.len() as i64 == FANOUT_HOOKS && hits.iter().all(|h| h.ident == ident), "each of the 10,000 URLs once, with this event");
+        check(
+            paths.len() as i64 == FANOUT_HOOKS && hits.iter().all(|h| h.ident == ident),
+            "each of the 10,000 URLs once, with this event",
+        );
         let (count, succeeded, attempts, _) = seed::delivery_summary(&db, base);
-        check(count == FANOUT_HOOKS && succeeded == count && attempts == count, "10,000 deliveries succeeded, each attempt logged");
+        check(
+            count == FANOUT_HOOKS && succeeded == count && attempts == count,
+            "10,000 deliveries succeeded, each attempt logged",
+        );
         say!(
             "fan-out {round}: accepted in {:.0} ms, last receipt at {:.2} s, all recorded at {:.2} s",
             ms(accepted),
@@ -367,7 +461,8 @@ async fn first_server(data: &std::path::Path, rx: &Receiver, hang: &Hang, rows: 
 
     // --- Isolation: a healthy hook beside 100 hooks whose receivers hang. ---
     for k in 0..HANGING_HOOKS {
-        api.create_hook("iso", &format!("{}/h/{k}", hang.base)).await;
+        api.create_hook("iso", &format!("{}/h/{k}", hang.base))
+            .await;
     }
     let healthy = api.create_hook("iso", &format!("{}/iso", rx.base)).await;
     let base = seed::max_id(&db, "deliveries");
@@ -385,8 +480,15 @@ async fn first_server(data: &std::path::Path, rx: &Receiver, hang: &Hang, rows: 
         })
         .await
     };
-    check(sent.iter().all(|s| s.status == 202), "every event was accepted (202)");
-    check(rx.wait_for(ISOLATION_EVENTS as u64, Duration::from_secs(120)).await, "the healthy receiver got every delivery");
+    check(
+        sent.iter().all(|s| s.status == 202),
+        "every event was accepted (202)",
+    );
+    check(
+        rx.wait_for(ISOLATION_EVENTS as u64, Duration::from_secs(120))
+            .await,
+        "the healthy receiver got every delivery",
+    );
     let deadline = Instant::now() + Duration::from_secs(60);
     while seed::one(
         &db,
@@ -394,11 +496,22 @@ async fn first_server(data: &std::path::Path, rx: &Receiver, hang: &Hang, rows: 
         [healthy, base],
     ) < ISOLATION_EVENTS as i64
     {
-        assert!(Instant::now() < deadline, "the healthy hook's deliveries were not all recorded");
+        assert!(
+            Instant::now() < deadline,
+            "the healthy hook's deliveries were not all recorded"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     meter.done(ISOLATION_EVENTS as f64, "event");
-    let (server_ms, bound_ms) = latencies(&db, healthy, base, &sent, "iso-", &rx.take(), ISOLATION_EVENTS);
+    let (server_ms, bound_ms) = latencies(
+        &db,
+        healthy,
+        base,
+        &sent,
+        "iso-",
+        &rx.take(),
+        ISOLATION_EVENTS,
+    );
     let timeouts = seed::one(
         &db,
         "SELECT count(*) FROM attempts a JOIN deliveries d ON d.id = a.delivery_id
@@ -413,7 +526,9 @@ async fn first_server(data: &std::path::Path, rx: &Receiver, hang: &Hang, rows: 
     let connections = hang.accepted.load(std::sync::atomic::Ordering::Relaxed) - accepted_before;
     check(
         timeouts > 0 && connections >= (HANGING_HOOKS * PER_HOOK) as u64,
-        &format!("the hanging receivers held {connections} connections; {timeouts} attempts timed out; {waiting} deliveries wait"),
+        &format!(
+            "the hanging receivers held {connections} connections; {timeouts} attempts timed out; {waiting} deliveries wait"
+        ),
     );
     let (p50, p99) = (percentile(&server_ms, 50.0), percentile(&server_ms, 99.0));
     say!(
@@ -452,7 +567,10 @@ async fn measure_limit(rx: &Receiver, body: &'static [u8], concurrency: usize) -
 
 async fn limit_round(rx: &Receiver, body: &'static [u8], concurrency: usize) -> f64 {
     rx.take();
-    say!("limit: {LIMIT_REQUESTS} POSTs of the {}-byte envelope from {concurrency} concurrent requests", body.len());
+    say!(
+        "limit: {LIMIT_REQUESTS} POSTs of the {}-byte envelope from {concurrency} concurrent requests",
+        body.len()
+    );
     let client = reqwest::Client::builder()
         .no_proxy()
         .redirect(reqwest::redirect::Policy::none())
@@ -461,25 +579,36 @@ async fn limit_round(rx: &Receiver, body: &'static [u8], concurrency: usize) -> 
         .build()
         .unwrap();
     let url = format!("{}/limit", rx.base);
-    let (elapsed, ok, failed) = closed_loop(concurrency, LIMIT_REQUESTS, Duration::from_secs(60), move |i| {
-        let req = client
-            .post(&url)
-            .header("content-type", "application/vnd.myget.webhooks.v1+json")
-            .header("user-agent", "MyGet Web Hook/1.0 (feedhooks/0.1.0)")
-            .header("x-myget-eventidentifier", format!("limit-{i}"))
-            .body(body);
-        async move {
-            match req.send().await {
-                Ok(res) => res.status() == 200 && res.bytes().await.is_ok(),
-                Err(_) => false,
+    let (elapsed, ok, failed) = closed_loop(
+        concurrency,
+        LIMIT_REQUESTS,
+        Duration::from_secs(60),
+        move |i| {
+            let req = client
+                .post(&url)
+                .header("content-type", "application/vnd.myget.webhooks.v1+json")
+                .header("user-agent", "MyGet Web Hook/1.0 (feedhooks/0.1.0)")
+                .header("x-myget-eventidentifier", format!("limit-{i}"))
+                .body(body);
+            async move {
+                match req.send().await {
+                    Ok(res) => res.status() == 200 && res.bytes().await.is_ok(),
+                    Err(_) => false,
+                }
             }
-        }
-    })
+        },
+    )
     .await;
     let hits = rx.take();
-    check(failed == 0 && ok == LIMIT_REQUESTS, &format!("{ok} of {LIMIT_REQUESTS} plain POSTs answered 200"));
+    check(
+        failed == 0 && ok == LIMIT_REQUESTS,
+        &format!("{ok} of {LIMIT_REQUESTS} plain POSTs answered 200"),
+    );
     let distinct: HashSet<&str> = hits.iter().map(|h| h.ident.as_str()).collect();
-    check(hits.len() == ok && distinct.len() == ok, "the receiver recorded each of them once");
+    check(
+        hits.len() == ok && distinct.len() == ok,
+        "the receiver recorded each of them once",
+    );
     let limit = ok as f64 / elapsed.as_secs_f64();
     say!("limit: {} POSTs/s", thousands(limit));
     limit
@@ -497,9 +626,15 @@ fn latencies(
     n: usize,
 ) -> (Vec<f64>, Vec<f64>) {
     let server_ms = seed::accept_to_attempt_ms(db, hook, base);
-    check(server_ms.len() == n, &format!("{n} first attempts recorded for the measured hook"));
+    check(
+        server_ms.len() == n,
+        &format!("{n} first attempts recorded for the measured hook"),
+    );
     let arrived: HashMap<&str, Instant> = hits.iter().map(|h| (h.ident.as_str(), h.at)).collect();
-    check(hits.len() == n && arrived.len() == n, "each event reached the measured receiver once");
+    check(
+        hits.len() == n && arrived.len() == n,
+        "each event reached the measured receiver once",
+    );
     let bound_ms = sent
         .iter()
         .enumerate()
@@ -510,32 +645,62 @@ fn latencies(
 
 /// The second server (default settings): a million attempts logged and a million deliveries
 /// pending; list response times and memory.
-async fn second_server(data: &std::path::Path, rx: &Receiver, idle: (f64, f64), rows: &mut Vec<Row>) {
+async fn second_server(
+    data: &std::path::Path,
+    rx: &Receiver,
+    idle: (f64, f64),
+    rows: &mut Vec<Row>,
+) {
     let (token, password) = server::prepare_user(data);
     let srv = Server::start(data, &[]);
     let api = Api::new(&srv.url, &token);
     api.create_feed("big").await;
     let mut hooks = vec![];
     for k in 0..LOG_HOOKS {
-        hooks.push(api.create_hook("big", &format!("{}/big/{k}", rx.base)).await);
+        hooks.push(
+            api.create_hook("big", &format!("{}/big/{k}", rx.base))
+                .await,
+        );
     }
     let mut db = seed::open(data);
     let base = seed::max_id(&db, "deliveries");
     rx.take();
-    assert_eq!(post_event(&api.client, &api.base, "big", &token, "tmpl-big").await, 202);
+    assert_eq!(
+        post_event(&api.client, &api.base, "big", &token, "tmpl-big").await,
+        202
+    );
     wait_recorded(&db, base, LOG_HOOKS as i64, Duration::from_secs(30)).await;
     rx.take();
     srv.stop();
 
     let t = Instant::now();
     let queued_due = seed::now_ms() + 7 * 86_400_000;
-    seed::seed_log(&mut db, "big", "tmpl-big", hooks[0], LOG_EVENTS, QUEUED_EVENTS, queued_due);
-    db.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);").unwrap();
+    seed::seed_log(
+        &mut db,
+        "big",
+        "tmpl-big",
+        hooks[0],
+        LOG_EVENTS,
+        QUEUED_EVENTS,
+        queued_due,
+    );
+    db.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
+        .unwrap();
     let attempts = seed::one(&db, "SELECT count(*) FROM attempts", []);
-    let pending = seed::one(&db, "SELECT count(*) FROM deliveries WHERE status = 'pending'", []);
+    let pending = seed::one(
+        &db,
+        "SELECT count(*) FROM deliveries WHERE status = 'pending'",
+        [],
+    );
     let size = std::fs::metadata(data.join("feedhooks.db")).unwrap().len() as f64 / 1048576.0;
-    say!("seeded {attempts} attempts and {pending} pending deliveries in {:.1} s ({size:.0} MiB database)", t.elapsed().as_secs_f64());
-    check(attempts >= 1_000_000 && pending == QUEUED_EVENTS * LOG_HOOKS as i64, "a million attempts and a million pending deliveries stored");
+    say!(
+        "seeded {attempts} attempts and {pending} pending deliveries in {:.1} s ({size:.0} MiB database)",
+        t.elapsed().as_secs_f64()
+    );
+    check(
+        attempts >= 1_000_000 && pending == QUEUED_EVENTS * LOG_HOOKS as i64,
+        "a million attempts and a million pending deliveries stored",
+    );
 
     let srv = Server::start(data, &[]);
     let api = Api::new(&srv.url, &token);
@@ -558,7 +723,10 @@ async fn second_server(data: &std::path::Path, rx: &Receiver, idle: (f64, f64), 
             let body = res.bytes().await.unwrap();
             let took = ms(t.elapsed());
             assert_eq!(status, 200, "GET {path}");
-            (took, serde_json::from_slice::<serde_json::Value>(&body).unwrap())
+            (
+                took,
+                serde_json::from_slice::<serde_json::Value>(&body).unwrap(),
+            )
         }
     };
     for _ in 0..10 {
@@ -582,9 +750,15 @@ async fn second_server(data: &std::path::Path, rx: &Receiver, idle: (f64, f64), 
         cursor = Some(v["next_cursor"].as_str().expect("a next page").to_owned());
         times.push(took);
     }
-    say!("  ok: {} list pages of 50, each of the hook, each with a next cursor", times.len());
+    say!(
+        "  ok: {} list pages of 50, each of the hook, each with a next cursor",
+        times.len()
+    );
     let (p50, p95) = (percentile(&times, 50.0), percentile(&times, 95.0));
-    say!("list: p50 {p50:.1} ms, p95 {p95:.1} ms, max {:.1} ms", percentile(&times, 100.0));
+    say!(
+        "list: p50 {p50:.1} ms, p95 {p95:.1} ms, max {:.1} ms",
+        percentile(&times, 100.0)
+    );
     rows.push(Row::new(
         "Delivery list API, 1M attempts stored (50 per page, first and following pages)",
         format!("p50 {p50:.1} ms, p95 {p95:.1} ms"),
@@ -608,26 +782,47 @@ async fn second_server(data: &std::path::Path, rx: &Receiver, idle: (f64, f64), 
     ));
 
     // --- The hook's delivery log page, if the server has one. ---
-    let newest = seed::one(&db, "SELECT max(id) FROM deliveries WHERE hook_id = ?1", [hook]);
+    let newest = seed::one(
+        &db,
+        "SELECT max(id) FROM deliveries WHERE hook_id = ?1",
+        [hook],
+    );
     rows.push(hook_page(&srv.url, password, hook, newest).await);
 
     // --- Memory with a million pending deliveries (due in a week), after the requests above. ---
     let metrics = api.metrics().await;
     check(
-        metrics.lines().any(|l| l == format!("feedhooks_deliveries_pending {}", QUEUED_EVENTS * LOG_HOOKS as i64)),
+        metrics.lines().any(|l| {
+            l == format!(
+                "feedhooks_deliveries_pending {}",
+                QUEUED_EVENTS * LOG_HOOKS as i64
+            )
+        }),
         "/metrics counts a million pending deliveries",
     );
     let queued = srv.memory();
-    say!("1M pending, not due: VmHWM {:.1} MiB, VmRSS {:.1} MiB", queued.0, queued.1);
+    say!(
+        "1M pending, not due: VmHWM {:.1} MiB, VmRSS {:.1} MiB",
+        queued.0,
+        queued.1
+    );
     print_problems(&srv);
     srv.stop();
 
     // --- The same million due now: memory while the worker drains them. ---
     let t = Instant::now();
     let now = seed::now_ms();
-    db.execute("UPDATE deliveries SET due_at = ?1 WHERE status = 'pending'", [now]).unwrap();
-    db.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);").unwrap();
-    say!("made them due now in {:.1} s; draining for {DRAIN_SECONDS} s", t.elapsed().as_secs_f64());
+    db.execute(
+        "UPDATE deliveries SET due_at = ?1 WHERE status = 'pending'",
+        [now],
+    )
+    .unwrap();
+    db.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
+        .unwrap();
+    say!(
+        "made them due now in {:.1} s; draining for {DRAIN_SECONDS} s",
+        t.elapsed().as_secs_f64()
+    );
     let before = seed::one(&db, "SELECT count(*) FROM attempts", []);
     rx.take();
     let srv = Server::start(data, &[]);
@@ -645,10 +840,16 @@ async fn second_server(data: &std::path::Path, rx: &Receiver, idle: (f64, f64), 
     srv.stop();
     let recorded = seed::one(&db, "SELECT count(*) FROM attempts", []) - before;
     let hits = rx.take();
-    let distinct: HashSet<(&str, &str)> = hits.iter().map(|h| (h.path.as_str(), h.ident.as_str())).collect();
+    let distinct: HashSet<(&str, &str)> = hits
+        .iter()
+        .map(|h| (h.path.as_str(), h.ident.as_str()))
+        .collect();
     check(
         recorded > 0 && recorded == hits.len() as i64 && distinct.len() == hits.len(),
-        &format!("{recorded} attempts recorded for the {} deliveries received, none twice", hits.len()),
+        &format!(
+            "{recorded} attempts recorded for the {} deliveries received, none twice",
+            hits.len()
+        ),
     );
     let drain_rate = received as f64 / DRAIN_SECONDS as f64;
     say!(
@@ -674,7 +875,10 @@ async fn second_server(data: &std::path::Path, rx: &Receiver, idle: (f64, f64), 
     ));
     rows.push(Row::new(
         "Delivery throughput with the 1M backlog due (context)",
-        format!("{} /s over {DRAIN_SECONDS} s, {LOG_HOOKS} hooks", thousands(drain_rate)),
+        format!(
+            "{} /s over {DRAIN_SECONDS} s, {LOG_HOOKS} hooks",
+            thousands(drain_rate)
+        ),
         "—",
         None,
     ));
@@ -683,7 +887,10 @@ async fn second_server(data: &std::path::Path, rx: &Receiver, idle: (f64, f64), 
 fn check_page(v: &serde_json::Value, hook: i64) {
     let items = v["items"].as_array().expect("items");
     assert_eq!(items.len(), 50, "a full page");
-    assert!(items.iter().all(|d| d["hook"] == hook), "deliveries of the hook");
+    assert!(
+        items.iter().all(|d| d["hook"] == hook),
+        "deliveries of the hook"
+    );
 }
 
 /// Times the hook page (`/feeds/big/hooks/{id}`) signed in through the login form, or reports
@@ -694,12 +901,27 @@ async fn hook_page(base: &str, password: &str, hook: i64, newest: i64) -> Row {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let html = browser.get(format!("{base}/login?next=/feeds")).send().await.unwrap().text().await.unwrap();
-    let at = html.find("name=\"csrf\" value=\"").expect("the login form has a CSRF field") + 19;
+    let html = browser
+        .get(format!("{base}/login?next=/feeds"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let at = html
+        .find("name=\"csrf\" value=\"")
+        .expect("the login form has a CSRF field")
+        + 19;
     let csrf = html[at..].split('"').next().unwrap().to_owned();
     let res = browser
         .post(format!("{base}/login"))
-        .form(&[("csrf", csrf.as_str()), ("username", server::USER), ("password", password), ("next", "/feeds")])
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("username", server::USER),
+            ("password", password),
+            ("next", "/feeds"),
+        ])
         .send()
         .await
         .unwrap();
@@ -710,7 +932,12 @@ async fn hook_page(base: &str, password: &str, hook: i64, newest: i64) -> Row {
     match first.status().as_u16() {
         404 => {
             say!("hook page: {page} answers 404; skipped");
-            Row::new(what, "skipped: the route answers 404 (no such page yet)".into(), "p95 ≤ 30 ms", None)
+            Row::new(
+                what,
+                "skipped: the route answers 404 (no such page yet)".into(),
+                "p95 ≤ 30 ms",
+                None,
+            )
         }
         200 => {
             let _ = first.bytes().await;
@@ -723,14 +950,26 @@ async fn hook_page(base: &str, password: &str, hook: i64, newest: i64) -> Row {
                 times.push(ms(t.elapsed()));
                 let html = String::from_utf8_lossy(&html);
                 assert!(
-                    html.contains(&format!("/feeds/big/deliveries/{newest}\"")) && html.matches("/feeds/big/deliveries/").count() >= 50,
+                    html.contains(&format!("/feeds/big/deliveries/{newest}\""))
+                        && html.matches("/feeds/big/deliveries/").count() >= 50,
                     "the hook page lists the hook's newest deliveries"
                 );
             }
             let (p50, p95) = (percentile(&times, 50.0), percentile(&times, 95.0));
-            say!("  ok: {} hook pages, each listing the hook's newest deliveries", times.len());
-            say!("hook page: p50 {p50:.1} ms, p95 {p95:.1} ms, max {:.1} ms", percentile(&times, 100.0));
-            Row::new(what, format!("p50 {p50:.1} ms, p95 {p95:.1} ms"), "p95 ≤ 30 ms", Some(p95 <= 30.0))
+            say!(
+                "  ok: {} hook pages, each listing the hook's newest deliveries",
+                times.len()
+            );
+            say!(
+                "hook page: p50 {p50:.1} ms, p95 {p95:.1} ms, max {:.1} ms",
+                percentile(&times, 100.0)
+            );
+            Row::new(
+                what,
+                format!("p50 {p50:.1} ms, p95 {p95:.1} ms"),
+                "p95 ≤ 30 ms",
+                Some(p95 <= 30.0),
+            )
         }
         other => panic!("GET {page} answered {other}"),
     }

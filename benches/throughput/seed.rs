@@ -29,7 +29,11 @@ pub fn one(c: &Connection, sql: &str, p: impl rusqlite::Params) -> i64 {
 }
 
 pub fn feed_id(c: &Connection, identifier: &str) -> i64 {
-    one(c, "SELECT id FROM feeds WHERE identifier = ?1", [identifier])
+    one(
+        c,
+        "SELECT id FROM feeds WHERE identifier = ?1",
+        [identifier],
+    )
 }
 
 pub fn max_id(c: &Connection, table: &str) -> i64 {
@@ -62,10 +66,24 @@ pub fn seed_backlog(
         .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
         .unwrap();
     let feed_id = feed_id(&tx, feed);
-    let hooks = one(&tx, "SELECT count(*) FROM hooks WHERE feed_id = ?1", [feed_id]);
+    let hooks = one(
+        &tx,
+        "SELECT count(*) FROM hooks WHERE feed_id = ?1",
+        [feed_id],
+    );
     let (last_event, last_delivery) = (max_id(&tx, "events"), max_id(&tx, "deliveries"));
     let now = now_ms();
-    insert_events(&tx, feed_id, &body, template_ident, prefix, count, now, 0, hooks);
+    insert_events(
+        &tx,
+        feed_id,
+        &body,
+        template_ident,
+        prefix,
+        count,
+        now,
+        0,
+        hooks,
+    );
     let n = tx
         .execute(
             "INSERT INTO deliveries (hook_id, event_id, event_type, status, due_at, created_at)
@@ -194,14 +212,28 @@ pub fn seed_log(
         .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
         .unwrap();
     let feed_id = feed_id(&tx, feed);
-    let hooks = one(&tx, "SELECT count(*) FROM hooks WHERE feed_id = ?1", [feed_id]);
+    let hooks = one(
+        &tx,
+        "SELECT count(*) FROM hooks WHERE feed_id = ?1",
+        [feed_id],
+    );
     // A busy day: everything within the last 24 hours, the window of the hook page's chart
     // and health counts (the harder case for them).
     let start = now_ms() - DAY;
 
     let last_event = max_id(&tx, "events");
     let last_delivery = max_id(&tx, "deliveries");
-    insert_events(&tx, feed_id, &body, template_ident, "log-", done, start, DAY, hooks);
+    insert_events(
+        &tx,
+        feed_id,
+        &body,
+        template_ident,
+        "log-",
+        done,
+        start,
+        DAY,
+        hooks,
+    );
     tx.execute(
         "INSERT INTO deliveries (hook_id, event_id, event_type, status, attempts, due_at, claimed, last_outcome, created_at, finished_at)
          SELECT h.id, e.id, 'ping', 'succeeded', 1, NULL, 0, '200 OK', e.received_at, e.received_at + 3
@@ -218,7 +250,17 @@ pub fn seed_log(
     .unwrap();
 
     let last_event = max_id(&tx, "events");
-    insert_events(&tx, feed_id, &body, template_ident, "queued-", pending, start, DAY, hooks);
+    insert_events(
+        &tx,
+        feed_id,
+        &body,
+        template_ident,
+        "queued-",
+        pending,
+        start,
+        DAY,
+        hooks,
+    );
     tx.execute(
         "INSERT INTO deliveries (hook_id, event_id, event_type, status, due_at, created_at)
          SELECT h.id, e.id, 'ping', 'pending', ?3, e.received_at

@@ -54,9 +54,15 @@ impl Server {
                 return server;
             }
             if let Some(status) = server.child.as_mut().unwrap().try_wait().unwrap() {
-                panic!("feedhooks exited ({status}) before listening:\n{}", server.log_text());
+                panic!(
+                    "feedhooks exited ({status}) before listening:\n{}",
+                    server.log_text()
+                );
             }
-            assert!(Instant::now() < deadline, "feedhooks did not start within 60 s");
+            assert!(
+                Instant::now() < deadline,
+                "feedhooks did not start within 60 s"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -243,7 +249,13 @@ pub fn ping_envelope(identifier: &str) -> Vec<u8> {
 pub const EVENT_CONTENT_TYPE: &str = "application/vnd.myget.webhooks.v1+json";
 
 /// Posts one event; returns the status.
-pub async fn post_event(client: &reqwest::Client, base: &str, feed: &str, token: &str, identifier: &str) -> u16 {
+pub async fn post_event(
+    client: &reqwest::Client,
+    base: &str,
+    feed: &str,
+    token: &str,
+    identifier: &str,
+) -> u16 {
     match client
         .post(format!("{base}/api/v1/feeds/{feed}/events"))
         .bearer_auth(token)
@@ -269,7 +281,12 @@ pub fn usage(pid: i32) -> (f64, u64) {
     // Fields after the command name (which may hold spaces) start at state (field 3).
     let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
     let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
     let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
     let cpu = (ticks(11) + ticks(12)) / hz; // utime, stime
     let io = std::fs::read_to_string(format!("/proc/{pid}/io")).unwrap_or_default();
