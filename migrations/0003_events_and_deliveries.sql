@@ -52,6 +52,8 @@ CREATE TABLE deliveries (
     finished_at   INTEGER
 ) STRICT;
 CREATE INDEX deliveries_due ON deliveries(due_at) WHERE status = 'pending';
+-- The claim walks hooks with pending deliveries one seek each (see db::deliveries::claim_due).
+CREATE INDEX deliveries_pending_by_hook ON deliveries(hook_id, due_at) WHERE status = 'pending';
 CREATE INDEX deliveries_by_hook ON deliveries(hook_id, id);
 CREATE INDEX deliveries_by_hook_status ON deliveries(hook_id, status, id);
 CREATE INDEX deliveries_by_event ON deliveries(event_id);

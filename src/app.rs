@@ -204,6 +204,10 @@ impl Application {
         });
         let background = CancellationToken::new();
         let worker = tokio::spawn(self.worker.clone().run(background.clone(), SHUTDOWN_GRACE));
+        let checkpoints = tokio::spawn(crate::db::checkpoint::run(
+            self.state.db.clone(),
+            background.clone(),
+        ));
         let retention = tokio::spawn(crate::delivery::retention::run(
             self.state.db.clone(),
             self.state.settings.retention_days,
@@ -216,6 +220,7 @@ impl Application {
         background.cancel();
         let _ = worker.await;
         let _ = retention.await;
+        let _ = checkpoints.await;
         drop(self.worker);
         // The recorder ends once the last attempt's result is written.
         if tokio::time::timeout(Duration::from_secs(10), self.recorder)

@@ -1,5 +1,7 @@
 //! The delivery queue: claim due deliveries under a lease, record attempt results in batches,
 //! and read the log back.
+use std::collections::HashMap;
+
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
 use super::DbError;
@@ -19,50 +21,81 @@ pub struct Claimed {
     pub event_body: String,
 }
 
-/// Claims up to `limit` due deliveries, skipping hooks in `busy_hooks` (at their concurrency
-/// limit). A claim moves `due_at` to the end of the lease: if the worker dies, the delivery is
-/// due again then, so nothing is lost.
-pub fn claim_due(
-    c: &mut Connection,
-    now: i64,
-    lease_until: i64,
-    limit: i64,
-    busy_hooks: &[i64],
-) -> Result<Vec<Claimed>, DbError> {
+/// How one claim takes deliveries.
+pub struct ClaimPlan<'a> {
+    pub now: i64,
+    /// The claimed deliveries are due again then, should this process die meanwhile.
+    pub lease_until: i64,
+    pub limit: i64,
+    /// Free slots of hooks with attempts in flight; any other hook has `per_hook`.
+    pub free: &'a HashMap<i64, i64>,
+    pub per_hook: i64,
+    /// The hook served last; the walk starts after it, so hooks take turns.
+    pub after: i64,
+}
+
+/// Claims due deliveries hook by hook, at most each hook's free slots, and returns them with
+/// the last hook served. Each hook costs one seek on `deliveries_pending_by_hook`, so a hook
+/// with a large backlog (a hanging receiver) is stepped over, never scanned, and nothing is
+/// claimed only to be handed back. A claim moves `due_at` to the end of the lease: if the
+/// worker dies, the delivery is due again then, so nothing is lost.
+pub fn claim_due(c: &mut Connection, plan: &ClaimPlan<'_>) -> Result<(Vec<Claimed>, i64), DbError> {
     let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let exclude = if busy_hooks.is_empty() {
-        String::new()
-    } else {
-        format!(
-            " AND hook_id NOT IN ({})",
-            busy_hooks
-                .iter()
-                .map(i64::to_string)
-                .collect::<Vec<_>>()
-                .join(",")
-        )
-    };
-    let ids: Vec<i64> = {
-        let mut st = tx.prepare_cached(&format!(
-            "UPDATE deliveries SET due_at = ?2, claimed = 1 WHERE id IN (
-                 SELECT id FROM deliveries WHERE status = 'pending' AND due_at <= ?1{exclude} ORDER BY due_at LIMIT ?3)
-             RETURNING id"
-        ))?;
-        st.query_map(params![now, lease_until, limit], |r| r.get(0))?
-            .collect::<Result<_, _>>()?
-    };
+    let mut ids: Vec<i64> = Vec::new();
+    let mut last = plan.after;
+    {
+        let mut next_hook = tx.prepare_cached(
+            "SELECT hook_id, due_at FROM deliveries WHERE status = 'pending' AND hook_id > ?1
+             ORDER BY hook_id, due_at LIMIT 1",
+        )?;
+        let mut due_of_hook = tx.prepare_cached(
+            "SELECT id FROM deliveries WHERE status = 'pending' AND hook_id = ?1 AND due_at <= ?2
+             ORDER BY due_at LIMIT ?3",
+        )?;
+        let (mut after, mut wrapped) = (plan.after, false);
+        while (ids.len() as i64) < plan.limit {
+            let next: Option<(i64, Option<i64>)> = next_hook
+                .query_row([after], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?;
+            let Some((hook, due)) = next else {
+                if wrapped || plan.after == 0 {
+                    break;
+                }
+                (after, wrapped) = (0, true);
+                continue;
+            };
+            if wrapped && hook > plan.after {
+                break;
+            }
+            after = hook;
+            let free = plan.free.get(&hook).copied().unwrap_or(plan.per_hook);
+            if free <= 0 || due.is_none_or(|d| d > plan.now) {
+                continue;
+            }
+            let take = free.min(plan.limit - ids.len() as i64);
+            for id in
+                due_of_hook.query_map(params![hook, plan.now, take], |r| r.get::<_, i64>(0))?
+            {
+                ids.push(id?);
+            }
+            last = hook;
+        }
+    }
     if ids.is_empty() {
         tx.commit()?;
-        return Ok(vec![]);
+        return Ok((vec![], last));
     }
-    let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+    // The ids travel as one JSON array, so both statements stay prepared and cached.
+    let list = serde_json::to_string(&ids).expect("integers serialize");
+    tx.prepare_cached("UPDATE deliveries SET due_at = ?1, claimed = 1 WHERE id IN (SELECT value FROM json_each(?2))")?
+        .execute(params![plan.lease_until, list])?;
     let claimed = {
-        let mut st = tx.prepare(&format!(
+        let mut st = tx.prepare_cached(
             "SELECT d.id, d.hook_id, h.updated_at, h.enabled, d.attempts, e.identifier, e.event_type, e.body
              FROM deliveries d JOIN hooks h ON h.id = d.hook_id JOIN events e ON e.id = d.event_id
-             WHERE d.id IN ({list}) ORDER BY d.due_at, d.id"
-        ))?;
-        st.query_map([], |r| {
+             WHERE d.id IN (SELECT value FROM json_each(?1)) ORDER BY d.id",
+        )?;
+        st.query_map([list], |r| {
             Ok(Claimed {
                 delivery_id: r.get(0)?,
                 hook_id: r.get(1)?,
@@ -77,7 +110,7 @@ pub fn claim_due(
         .collect::<Result<Vec<_>, _>>()?
     };
     tx.commit()?;
-    Ok(claimed)
+    Ok((claimed, last))
 }
 
 /// What happens to a delivery after an attempt.

@@ -4,6 +4,7 @@
 //! Every call goes through [`Db::run`], which checks a connection out and runs the closure on
 //! tokio's blocking pool, so no database call ever stalls an async worker thread.
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use r2d2_sqlite::SqliteConnectionManager;
@@ -50,17 +51,24 @@ impl DbError {
 #[derive(Clone)]
 pub struct Db {
     pool: r2d2::Pool<SqliteConnectionManager>,
+    /// The busy writers (event writer, worker claims, recorder, retention) take turns here:
+    /// SQLite's own busy handler makes a waiting writer sleep 1, 2, 5, 10 ms... unwoken.
+    writer: Arc<Mutex<()>>,
 }
 
 /// Settings every connection gets: WAL lets readers run beside the one writer; NORMAL sync is
 /// durable across process crashes in WAL mode (only a power loss can drop the last commits);
-/// the busy timeout makes a second writer wait instead of failing at once.
+/// the busy timeout makes a second writer wait instead of failing at once. Checkpoints run in
+/// the background ([`checkpoint`]), not in whichever commit crosses the threshold, and a WAL
+/// file left larger than 64 MiB is cut back.
 const CONNECTION_PRAGMAS: &str = "PRAGMA journal_mode = WAL;
      PRAGMA synchronous = NORMAL;
      PRAGMA foreign_keys = ON;
      PRAGMA busy_timeout = 5000;
      PRAGMA temp_store = MEMORY;
-     PRAGMA cache_size = -16000;";
+     PRAGMA cache_size = -16000;
+     PRAGMA wal_autocheckpoint = 0;
+     PRAGMA journal_size_limit = 67108864;";
 
 impl Db {
     /// Opens (creating if needed) the database file and applies pending migrations. Blocking:
@@ -78,7 +86,10 @@ impl Db {
             })?;
         let mut conn = pool.get()?;
         migrations::apply(&mut conn)?;
-        Ok(Db { pool })
+        Ok(Db {
+            pool,
+            writer: Arc::new(Mutex::new(())),
+        })
     }
 
     /// Runs `f` with a pooled connection on the blocking thread pool.
@@ -95,6 +106,22 @@ impl Db {
         })
         .await
         .map_err(DbError::from)?
+    }
+
+    /// Like [`Db::run`], for the frequent writers: they take turns on an in-process lock
+    /// instead of in SQLite's sleeping busy handler.
+    pub async fn write<F, T, E>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut Connection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        let writer = self.writer.clone();
+        self.run(move |c| {
+            let _turn = writer.lock().unwrap_or_else(|p| p.into_inner());
+            f(c)
+        })
+        .await
     }
 
     /// Runs `f` with a pooled connection in the calling thread; for the CLI and start-up.
@@ -115,6 +142,7 @@ pub fn schema_version(conn: &Connection) -> Result<i64, DbError> {
     Ok(conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
 }
 
+pub mod checkpoint;
 pub mod credentials;
 pub mod deliveries;
 pub mod delivery_log;

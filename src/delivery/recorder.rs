@@ -38,7 +38,10 @@ async fn run(db: Db, mut rx: mpsc::UnboundedReceiver<Completion>) {
         let mut wait = Duration::from_millis(50);
         loop {
             let chunk = done.clone();
-            match db.run(move |c| record(c, chunk.as_slice(), now_ms())).await {
+            match db
+                .write(move |c| record(c, chunk.as_slice(), now_ms()))
+                .await
+            {
                 Ok(()) => break,
                 Err(e) => {
                     tracing::warn!(error = %e, results = done.len(), "recording attempt results failed; retrying");

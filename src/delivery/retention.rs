@@ -17,7 +17,7 @@ const EVERY: Duration = Duration::from_secs(600);
 pub async fn prune_before(db: &Db, cutoff: i64) -> Result<usize, DbError> {
     let mut total = 0;
     loop {
-        let n = db.run(move |c| prune(c, cutoff, BATCH)).await?;
+        let n = db.write(move |c| prune(c, cutoff, BATCH)).await?;
         total += n;
         if n < BATCH as usize {
             return Ok(total);

@@ -2,6 +2,7 @@
 //! the result to the recorder. Concurrency is bounded overall and per hook, so a hanging
 //! receiver holds at most its own few slots and never delays the others.
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -16,7 +17,7 @@ use super::outcome::{decide, summary, to_row};
 use super::recorder::Recorder;
 use super::retry::{AttemptClass, RetryPolicy};
 use super::senders::{OutgoingEvent, SendContext};
-use crate::db::deliveries::{Claimed, Completion, Next, claim_due, next_due};
+use crate::db::deliveries::{ClaimPlan, Claimed, Completion, Next, claim_due, next_due};
 use crate::db::hooks::hook_by_id;
 use crate::db::{Db, DbError};
 use crate::domain::hooks::{Hook, load};
@@ -46,6 +47,8 @@ pub struct Worker {
     /// Hooks as last loaded, by id, with the `updated_at` they were loaded at.
     hooks: Mutex<HashMap<i64, (i64, Arc<Hook>)>>,
     tasks: TaskTracker,
+    /// The hook the last claim served last: the next claim starts after it.
+    claim_after: AtomicI64,
 }
 
 impl Worker {
@@ -72,6 +75,7 @@ impl Worker {
             in_flight: Mutex::new(HashMap::new()),
             hooks: Mutex::new(HashMap::new()),
             tasks: TaskTracker::new(),
+            claim_after: AtomicI64::new(0),
         }
     }
 
@@ -82,19 +86,30 @@ impl Worker {
         if free == 0 {
             return Ok(0);
         }
-        let busy: Vec<i64> = {
+        let free_by_hook: HashMap<i64, i64> = {
             let map = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
             map.iter()
-                .filter(|(_, n)| **n >= PER_HOOK)
-                .map(|(id, _)| *id)
+                .map(|(id, n)| (*id, PER_HOOK.saturating_sub(*n) as i64))
                 .collect()
         };
         let now = now_ms();
         let lease_until = now + self.lease.as_millis() as i64;
-        let claimed = self
+        let after = self.claim_after.load(Ordering::Relaxed);
+        let (claimed, last) = self
             .db
-            .run(move |c| claim_due(c, now, lease_until, free as i64, &busy))
+            .write(move |c| {
+                let plan = ClaimPlan {
+                    now,
+                    lease_until,
+                    limit: free as i64,
+                    free: &free_by_hook,
+                    per_hook: PER_HOOK as i64,
+                    after,
+                };
+                claim_due(c, &plan)
+            })
             .await?;
+        self.claim_after.store(last, Ordering::Relaxed);
         let mut started = 0;
         for c in claimed {
             let permit = {

@@ -55,7 +55,7 @@ async fn run(db: Db, mut rx: mpsc::Receiver<Job>, wake: Arc<Notify>) {
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let (events, replies): (Vec<NewEvent>, Vec<_>) =
             std::mem::take(&mut batch).into_iter().unzip();
-        match db.run(move |c| store_events(c, &events)).await {
+        match db.write(move |c| store_events(c, &events)).await {
             Ok(stored) => {
                 if stored
                     .iter()
