@@ -47,13 +47,21 @@ fn headers_json(headers: &[(String, String)]) -> Value {
     Value::Object(m)
 }
 
+/// Stands in a stored request for a body that is the event's envelope byte for byte (every
+/// `http` attempt): the log then keeps one copy per event, not one per attempt.
+pub const BODY_IS_EVENT: &str = "body_is_event";
+
 /// The attempt as stored: request and response as JSON documents, secrets already redacted
 /// by the sender.
-pub fn to_row(number: i64, started_at: i64, a: &Attempt) -> AttemptRow {
-    let request = json!({
-        "url": a.request.url, "method": a.request.method,
-        "headers": headers_json(&a.request.headers), "body": a.request.body,
+pub fn to_row(number: i64, started_at: i64, a: &Attempt, event_body: &str) -> AttemptRow {
+    let mut request = json!({
+        "url": a.request.url, "method": a.request.method, "headers": headers_json(&a.request.headers),
     });
+    if a.request.body == event_body {
+        request[BODY_IS_EVENT] = Value::Bool(true);
+    } else {
+        request["body"] = Value::String(a.request.body.clone());
+    }
     let response = a.response.as_ref().map(|r| {
         json!({"status": r.status, "headers": headers_json(&r.headers), "body": r.body, "body_size": r.body_size})
             .to_string()
@@ -77,6 +85,18 @@ pub fn summary(a: &Attempt) -> String {
         (None, None) => "sent".to_owned(),
     };
     line.chars().take(300).collect()
+}
+
+/// The stored request with the event's envelope put back as its body where it stands in.
+pub fn with_event_body(stored_request: &str, event_body: &str) -> String {
+    match serde_json::from_str::<Value>(stored_request) {
+        Ok(Value::Object(mut m)) if m.contains_key(BODY_IS_EVENT) => {
+            m.remove(BODY_IS_EVENT);
+            m.insert("body".into(), Value::String(event_body.to_owned()));
+            Value::Object(m).to_string()
+        }
+        _ => stored_request.to_owned(),
+    }
 }
 
 #[cfg(test)]

@@ -20,6 +20,7 @@ use super::senders::{OutgoingEvent, SendContext};
 use crate::db::deliveries::{ClaimPlan, Claimed, Completion, Next, claim_due, next_due};
 use crate::db::hooks::hook_by_id;
 use crate::db::{Db, DbError};
+use crate::domain::hook_config::HookConfig;
 use crate::domain::hooks::{Hook, load};
 use crate::domain::secret_box::SecretBox;
 use crate::domain::time::now_ms;
@@ -206,7 +207,12 @@ impl Worker {
                 return park("waiting: the hook's settings cannot be read");
             }
         };
-        let envelope: Value = serde_json::from_str(&c.event_body).unwrap_or(Value::Null);
+        // Only the service senders read the envelope; http hooks send the stored bytes as they
+        // are, so they skip the parse (a measurable share of each delivery's CPU).
+        let envelope: Value = match hook.config {
+            HookConfig::Http(_) => Value::Null,
+            _ => serde_json::from_str(&c.event_body).unwrap_or(Value::Null),
+        };
         let event = EventType::from_name(&c.event_type).unwrap_or(EventType::Ping);
         let ev = OutgoingEvent {
             event,
@@ -237,7 +243,7 @@ impl Worker {
         Completion {
             delivery_id: c.delivery_id,
             hook_id: c.hook_id,
-            attempt: Some(to_row(number, started_at, &attempt)),
+            attempt: Some(to_row(number, started_at, &attempt, &c.event_body)),
             next,
             outcome: summary(&attempt),
         }

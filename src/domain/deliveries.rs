@@ -85,7 +85,10 @@ pub async fn get(
     let feed_id = access.feed.id;
     db.run(move |c| {
         let (d, body) = deliveries::get_delivery(c, feed_id, id)?.ok_or(DomainError::NotFound)?;
-        let attempts = deliveries::list_attempts(c, id)?;
+        let mut attempts = deliveries::list_attempts(c, id)?;
+        for a in &mut attempts {
+            a.request = crate::delivery::outcome::with_event_body(&a.request, &body);
+        }
         Ok((d, body, attempts))
     })
     .await
