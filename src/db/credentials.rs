@@ -72,24 +72,23 @@ pub fn delete_api_token(c: &Connection, user_id: i64, id: i64) -> Result<bool, D
 /// The user a personal access token acts as, recording its use.
 pub fn api_token_user(c: &Connection, hash: &[u8], now: i64) -> Result<Option<UserRow>, DbError> {
     let found = c
-        .query_row(
+        .prepare_cached(
             "SELECT t.id, t.last_used_at, u.id, u.username, u.email, u.is_admin, u.created_at
              FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ?1",
-            [hash],
-            |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, Option<i64>>(1)?,
-                    UserRow {
-                        id: r.get(2)?,
-                        username: r.get(3)?,
-                        email: r.get(4)?,
-                        is_admin: r.get(5)?,
-                        created_at: r.get(6)?,
-                    },
-                ))
-            },
-        )
+        )?
+        .query_row([hash], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, Option<i64>>(1)?,
+                UserRow {
+                    id: r.get(2)?,
+                    username: r.get(3)?,
+                    email: r.get(4)?,
+                    is_admin: r.get(5)?,
+                    created_at: r.get(6)?,
+                },
+            ))
+        })
         .optional()?;
     let Some((id, last_used, user)) = found else {
         return Ok(None);
@@ -139,20 +138,19 @@ pub fn feed_key_owner(
     now: i64,
 ) -> Result<Option<FeedKeyOwner>, DbError> {
     let found = c
-        .query_row(
+        .prepare_cached(
             "SELECT id, name, feed_id, last_used_at FROM feed_keys WHERE key_hash = ?1",
-            [hash],
-            |r| {
-                Ok((
-                    FeedKeyOwner {
-                        key_id: r.get(0)?,
-                        key_name: r.get(1)?,
-                        feed_id: r.get(2)?,
-                    },
-                    r.get::<_, Option<i64>>(3)?,
-                ))
-            },
-        )
+        )?
+        .query_row([hash], |r| {
+            Ok((
+                FeedKeyOwner {
+                    key_id: r.get(0)?,
+                    key_name: r.get(1)?,
+                    feed_id: r.get(2)?,
+                },
+                r.get::<_, Option<i64>>(3)?,
+            ))
+        })
         .optional()?;
     let Some((owner, last_used)) = found else {
         return Ok(None);

@@ -43,27 +43,21 @@ pub fn insert_feed(
 }
 
 pub fn find_feed(c: &Connection, identifier: &str) -> Result<Option<FeedRow>, DbError> {
-    Ok(c.query_row(
-        &format!("{FEED_SELECT} WHERE f.identifier = ?1"),
-        [identifier],
-        feed_row,
-    )
-    .optional()?)
+    // Cached statements: these run on every API request (ingest included).
+    let mut st = c.prepare_cached(&format!("{FEED_SELECT} WHERE f.identifier = ?1"))?;
+    Ok(st.query_row([identifier], feed_row).optional()?)
 }
 
 pub fn find_feed_by_id(c: &Connection, id: i64) -> Result<Option<FeedRow>, DbError> {
-    Ok(
-        c.query_row(&format!("{FEED_SELECT} WHERE f.id = ?1"), [id], feed_row)
-            .optional()?,
-    )
+    let mut st = c.prepare_cached(&format!("{FEED_SELECT} WHERE f.id = ?1"))?;
+    Ok(st.query_row([id], feed_row).optional()?)
 }
 
 pub fn is_co_owner(c: &Connection, feed_id: i64, user_id: i64) -> Result<bool, DbError> {
-    Ok(c.query_row(
+    let mut st = c.prepare_cached(
         "SELECT EXISTS (SELECT 1 FROM feed_co_owners WHERE feed_id = ?1 AND user_id = ?2)",
-        [feed_id, user_id],
-        |r| r.get(0),
-    )?)
+    )?;
+    Ok(st.query_row([feed_id, user_id], |r| r.get(0))?)
 }
 
 /// Feeds the user owns or co-owns, or every feed for an administrator.
