@@ -45,6 +45,18 @@ async fn http_hook(app: &TestApp, t: &str, url: &str, events: &[&str]) -> i64 {
         .unwrap()
 }
 
+async fn hook_state(app: &TestApp, t: &str, hook: i64) -> Value {
+    let res = app
+        .api(
+            Method::GET,
+            &format!("/api/v1/feeds/f/hooks/{hook}"),
+            Some(t),
+            None,
+        )
+        .await;
+    res.json().await.unwrap()
+}
+
 async fn deliveries(app: &TestApp, t: &str, hook: i64) -> Vec<Value> {
     let v: Value = app
         .api(
@@ -265,17 +277,7 @@ async fn a_410_disables_the_hook_and_enabling_it_resumes() {
     let hook = http_hook(&app, &t, &rx.url, &["ping", "package.deleted"]).await;
     app.post_event("f", &t, &spec_example("ping")).await;
     settled(&app, &t, hook, "failed").await;
-    let h: Value = app
-        .api(
-            Method::GET,
-            &format!("/api/v1/feeds/f/hooks/{hook}"),
-            Some(&t),
-            None,
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let h = hook_state(&app, &t, hook).await;
     assert_eq!(h["enabled"], false);
     assert!(
         h["disabled_reason"].as_str().unwrap().contains("410"),
@@ -573,17 +575,7 @@ async fn a_hook_whose_deliveries_keep_failing_is_disabled_with_a_reason() {
     }
     let deadline = Instant::now() + WAIT;
     loop {
-        let h: Value = app
-            .api(
-                Method::GET,
-                &format!("/api/v1/feeds/f/hooks/{hook}"),
-                Some(&t),
-                None,
-            )
-            .await
-            .json()
-            .await
-            .unwrap();
+        let h = hook_state(&app, &t, hook).await;
         if h["enabled"] == false {
             let reason = h["disabled_reason"].as_str().unwrap();
             assert!(

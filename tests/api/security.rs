@@ -103,30 +103,38 @@ async fn sign_in_issues_a_new_session_id_and_ends_the_old_one() {
     );
 }
 
-#[tokio::test]
-async fn the_session_cookie_is_http_only_and_same_site() {
-    let app = spawn_app().await;
-    let u = app.create_user("olivia", false).await;
+/// The `Set-Cookie` of the session a sign-in starts.
+async fn session_cookie_at_sign_in(
+    app: &crate::helpers::TestApp,
+    u: &crate::helpers::TestUser,
+) -> String {
     let b = app.anonymous();
     let token = b.csrf().await;
+    let form = [
+        ("csrf", token.as_str()),
+        ("username", u.name.as_str()),
+        ("password", u.password.as_str()),
+    ];
     let res = b
         .client
         .post(format!("{}/login", b.base))
-        .form(&[
-            ("csrf", token.as_str()),
-            ("username", "olivia"),
-            ("password", u.password.as_str()),
-        ])
+        .form(&form)
         .send()
         .await
         .unwrap();
-    let set = res
-        .headers()
+    res.headers()
         .get_all("set-cookie")
         .iter()
         .map(|v| v.to_str().unwrap().to_owned())
         .find(|c| c.starts_with("fh_session="))
-        .unwrap();
+        .expect("a session cookie")
+}
+
+#[tokio::test]
+async fn the_session_cookie_is_http_only_and_same_site() {
+    let app = spawn_app().await;
+    let u = app.create_user("olivia", false).await;
+    let set = session_cookie_at_sign_in(&app, &u).await;
     assert!(
         set.contains("HttpOnly") && set.contains("SameSite=Lax"),
         "{set}"
@@ -141,26 +149,7 @@ async fn the_session_cookie_is_http_only_and_same_site() {
     })
     .await;
     let u = https.create_user("olivia", false).await;
-    let b = https.anonymous();
-    let token = b.csrf().await;
-    let res = b
-        .client
-        .post(format!("{}/login", b.base))
-        .form(&[
-            ("csrf", token.as_str()),
-            ("username", "olivia"),
-            ("password", u.password.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
-    let set = res
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().unwrap().to_owned())
-        .find(|c| c.starts_with("fh_session="))
-        .unwrap();
+    let set = session_cookie_at_sign_in(&https, &u).await;
     assert!(
         set.contains("Secure"),
         "https base URL makes cookies Secure: {set}"
