@@ -13,9 +13,7 @@ pub(super) fn translate(
     body: &Value,
     source: SourceRef<'_>,
 ) -> Result<Translation, InboundError> {
-    let event = headers.get(EVENT_HEADER).ok_or_else(|| {
-        InboundError::malformed("the request has no X-GitHub-Event header; is it from GitHub?")
-    })?;
+    let event = headers.event_name(EVENT_HEADER, "GitHub")?;
     match event {
         "ping" => Ok(Translation::Ping(match id(body, "/hook_id") {
             Some(hook) => format!("GitHub ping from webhook {hook}"),

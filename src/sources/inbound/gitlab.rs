@@ -12,9 +12,7 @@ pub(super) fn translate(
     body: &Value,
     source: SourceRef<'_>,
 ) -> Result<Translation, InboundError> {
-    let event = headers.get(EVENT_HEADER).ok_or_else(|| {
-        InboundError::malformed("the request has no X-Gitlab-Event header; is it from GitLab?")
-    })?;
+    let event = headers.event_name(EVENT_HEADER, "GitLab")?;
     if event != "Pipeline Hook" || text(body, "/object_kind") != Some("pipeline") {
         return Ok(Translation::Ignored(format!(
             "GitLab event \"{event}\" is not mapped; only Pipeline events are"

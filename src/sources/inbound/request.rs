@@ -1,4 +1,5 @@
 //! An inbound request as the pure layer sees it: its headers and its raw body.
+use super::InboundError;
 
 /// The largest body accepted (GitHub caps its payloads at 25 MB, but none of the mapped events
 /// comes near this; a bigger one is answered 413 before it is read).
@@ -31,6 +32,16 @@ impl Headers {
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
+    }
+
+    /// The event-name header a system always sends (`X-GitHub-Event`, `X-Gitlab-Event`); its
+    /// absence means the request is not from that system.
+    pub(super) fn event_name(&self, name: &str, system: &str) -> Result<&str, InboundError> {
+        self.get(name).ok_or_else(|| {
+            InboundError::malformed(format!(
+                "the request has no {name} header; is it from {system}?"
+            ))
+        })
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
