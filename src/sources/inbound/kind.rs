@@ -311,6 +311,34 @@ mod tests {
         assert_eq!(InboundKind::from_name("npm_hook"), None);
     }
 
+    /// The owner's documentation repeats what the definitions say: every code block exactly
+    /// (with `<inbound_url>` and `<secret>` for the source's own), every quoted field name of
+    /// the other system's settings page, and every event a kind maps to.
+    #[test]
+    fn the_docs_say_what_the_definitions_say() {
+        const DOC: &str = "docs/inbound.md";
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(DOC);
+        let doc = std::fs::read_to_string(&path).unwrap();
+        let flat = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+        let flat_doc = flat(&doc);
+        for def in &KINDS {
+            assert!(
+                doc.contains(&format!("`{}`", def.name)),
+                "{DOC} lacks {}",
+                def.name
+            );
+            for step in def.steps {
+                let (text, code) = step.render("<inbound_url>", Some("<secret>"));
+                if let Some(code) = code.filter(|c| c.contains('\n') || c.contains(' ')) {
+                    assert!(doc.contains(&code), "{DOC} lacks the block\n{code}");
+                }
+                for quoted in text.split('"').skip(1).step_by(2) {
+                    assert!(flat_doc.contains(&flat(quoted)), "{DOC} lacks \"{quoted}\"");
+                }
+            }
+        }
+    }
+
     #[test]
     fn every_kind_tells_where_the_url_and_the_secret_go() {
         for def in &KINDS {
