@@ -1,26 +1,12 @@
 //! Checking an inbound request against the source's valid secrets (the current one, and the
-//! previous one during the 24 hours after a rotation), and making new secrets.
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+//! previous one during the 24 hours after a rotation).
 use hmac::{Hmac, Mac};
-use rand::RngCore;
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
 use super::error::InboundError;
 use super::kind::AuthScheme;
 use super::request::Headers;
-
-/// Prefix of the secrets the server makes, so secret scanners and people can tell them apart.
-pub const SECRET_PREFIX: &str = "fhin_";
-
-/// A new secret: `fhin_` + 32 random bytes, URL-safe base64 without padding. Only characters
-/// that need no quoting in YAML, shell commands or headers.
-pub fn generate_secret() -> String {
-    let mut key = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut key);
-    format!("{SECRET_PREFIX}{}", URL_SAFE_NO_PAD.encode(key))
-}
 
 /// Which of `secrets` authenticates the request (its index), or why none does.
 pub fn authenticate(
@@ -101,18 +87,6 @@ mod tests {
     const GITLAB: AuthScheme = AuthScheme::Token {
         header: "X-Gitlab-Token",
     };
-
-    #[test]
-    fn secrets_are_long_random_and_header_safe() {
-        let a = generate_secret();
-        assert!(a.starts_with(SECRET_PREFIX));
-        assert_eq!(a.len(), SECRET_PREFIX.len() + 43);
-        assert!(
-            a.chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        );
-        assert_ne!(a, generate_secret());
-    }
 
     #[test]
     fn hmac_accepts_the_current_or_the_previous_secret_and_says_which() {

@@ -21,7 +21,7 @@ mod test_support;
 
 use serde_json::Value;
 
-pub use auth::{SECRET_PREFIX, authenticate, generate_secret, sign_hex};
+pub use auth::{authenticate, sign_hex};
 pub use error::InboundError;
 pub use kind::{
     AuthScheme, InboundKind, KINDS, KindDefinition, Mapping, SECRET_PLACEHOLDER, Step,
