@@ -22,6 +22,8 @@ use crate::domain::event_writer::EventWriter;
 use crate::domain::secret_box::SecretBox;
 use crate::domain::throttle::LoginThrottle;
 use crate::domain::time::now_ms;
+use crate::sources::fetch::Upstream;
+use crate::sources::poller::Poller;
 use tokio::sync::Notify;
 
 /// Why the server could not start; each prints as one line naming the cause.
@@ -57,6 +59,8 @@ pub struct AppState {
     /// Seals and opens stored hook secrets.
     pub secrets: SecretBox,
     pub metrics: Arc<Metrics>,
+    /// Polls the feeds' polling sources; pages and API ask it for "poll now".
+    pub poller: Arc<Poller>,
 }
 
 impl AppState {
@@ -133,6 +137,18 @@ impl Application {
             settings.extra_root_certs.clone(),
         )
         .map_err(StartError::Client)?;
+        let upstream = Upstream::new(
+            Arc::new(settings.allow_hosts.clone()),
+            &settings.extra_root_certs,
+        )
+        .map_err(StartError::Client)?;
+        let poller = Arc::new(Poller::new(
+            db.clone(),
+            secrets.clone(),
+            wake.clone(),
+            upstream,
+            base_url.as_str(),
+        ));
         let (recorder, recorder_task) = Recorder::start(db.clone());
         let worker = Arc::new(Worker::new(
             db.clone(),
@@ -153,6 +169,7 @@ impl Application {
             wake,
             secrets,
             metrics,
+            poller,
         });
         let app_state = state.clone();
         let server = HttpServer::new(move || {
@@ -208,6 +225,7 @@ impl Application {
             self.state.db.clone(),
             background.clone(),
         ));
+        let poller = tokio::spawn(self.state.poller.clone().run(background.clone()));
         let retention = tokio::spawn(crate::delivery::retention::run(
             self.state.db.clone(),
             self.state.settings.retention_days,
@@ -220,6 +238,7 @@ impl Application {
         background.cancel();
         let _ = worker.await;
         let _ = retention.await;
+        let _ = poller.await;
         let _ = checkpoints.await;
         drop(self.worker);
         // The recorder ends once the last attempt's result is written.

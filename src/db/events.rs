@@ -1,5 +1,5 @@
 //! Events and their fan-out into deliveries, written together in one transaction.
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
 use super::DbError;
 
@@ -14,6 +14,8 @@ pub struct NewEvent {
     pub received_at: i64,
     pub body: String,
     pub sent_hash: [u8; 32],
+    /// The source that emitted it; `None` for events posted to the API.
+    pub source_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,6 +32,14 @@ pub enum Stored {
 /// subscribes to its type, all in one transaction (one commit for many requests: group commit).
 pub fn store_events(c: &mut Connection, events: &[NewEvent]) -> Result<Vec<Stored>, DbError> {
     let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let out = store_events_in(&tx, events)?;
+    tx.commit()?;
+    Ok(out)
+}
+
+/// [`store_events`] inside a caller's transaction, for writers that commit more with the
+/// events (a source's cursor).
+pub fn store_events_in(tx: &Transaction<'_>, events: &[NewEvent]) -> Result<Vec<Stored>, DbError> {
     let mut out = Vec::with_capacity(events.len());
     {
         let mut existing = tx.prepare_cached(
@@ -39,8 +49,8 @@ pub fn store_events(c: &mut Connection, events: &[NewEvent]) -> Result<Vec<Store
             "SELECT count(*) FROM hooks WHERE feed_id = ?1 AND enabled = 1 AND (event_mask & ?2) != 0",
         )?;
         let mut insert = tx.prepare_cached(
-            "INSERT INTO events (feed_id, identifier, event_type, username, occurred_at, received_at, body, sent_hash, deliveries)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            "INSERT INTO events (feed_id, identifier, event_type, username, occurred_at, received_at, body, sent_hash, deliveries, source_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         )?;
         let mut fan_out = tx.prepare_cached(
             "INSERT INTO deliveries (hook_id, event_id, event_type, status, due_at, created_at)
@@ -71,7 +81,8 @@ pub fn store_events(c: &mut Connection, events: &[NewEvent]) -> Result<Vec<Store
                 e.received_at,
                 e.body,
                 &e.sent_hash[..],
-                deliveries
+                deliveries,
+                e.source_id
             ])?;
             let event_id = tx.last_insert_rowid();
             if deliveries > 0 {
@@ -89,7 +100,6 @@ pub fn store_events(c: &mut Connection, events: &[NewEvent]) -> Result<Vec<Store
             });
         }
     }
-    tx.commit()?;
     Ok(out)
 }
 

@@ -7,6 +7,7 @@ const STEPS: &[&str] = &[
     include_str!("../../migrations/0001_foundation.sql"),
     include_str!("../../migrations/0002_accounts.sql"),
     include_str!("../../migrations/0003_events_and_deliveries.sql"),
+    include_str!("../../migrations/0004_sources.sql"),
 ];
 
 fn migrations() -> Migrations<'static> {

@@ -149,5 +149,6 @@ pub mod delivery_log;
 pub mod events;
 pub mod feeds;
 pub mod hooks;
+pub mod sources;
 pub mod stats;
 pub mod users;

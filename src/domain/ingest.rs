@@ -6,6 +6,7 @@ use super::DomainError;
 use super::access::{Caller, FeedAccess};
 use super::time::{now_ms, rfc3339};
 use crate::db::events::{NewEvent, Stored};
+use crate::db::feeds::FeedRow;
 use crate::events::validate_envelope;
 
 /// An accepted event: what the API answers.
@@ -27,21 +28,42 @@ pub fn prepare(
 ) -> Result<NewEvent, DomainError> {
     let sent: Value = serde_json::from_slice(raw)
         .map_err(|e| DomainError::Malformed(format!("malformed JSON: {e}")))?;
+    let from = Origin {
+        feed: &access.feed,
+        feed_url,
+        username: caller.display_name(),
+        source_id: None,
+    };
+    prepare_envelope(sent, &from)
+}
+
+/// Where an event comes from: its feed, and who or what sent it.
+pub struct Origin<'a> {
+    pub feed: &'a FeedRow,
+    pub feed_url: &'a str,
+    /// `Username` when the envelope has none.
+    pub username: &'a str,
+    pub source_id: Option<i64>,
+}
+
+/// Validates a parsed envelope and fills its missing fields: the one path every event takes,
+/// whether posted to the API or made by a source.
+pub fn prepare_envelope(sent: Value, from: &Origin<'_>) -> Result<NewEvent, DomainError> {
     let event = validate_envelope(&sent).map_err(DomainError::Invalid)?;
     let sent_hash = canonical_hash(&sent);
     let mut envelope = sent;
     let root = envelope.as_object_mut().expect("validated as an object");
     let identifier = fill(root, "Identifier", || uuid::Uuid::new_v4().to_string());
     let occurred_at = fill(root, "When", || rfc3339(now_ms()));
-    let username = fill(root, "Username", || caller.display_name().to_owned());
+    let username = fill(root, "Username", || from.username.to_owned());
     let payload = root
         .get_mut("Payload")
         .and_then(Value::as_object_mut)
         .expect("validated as an object");
-    fill(payload, "FeedIdentifier", || access.feed.identifier.clone());
-    fill(payload, "FeedUrl", || feed_url.to_owned());
+    fill(payload, "FeedIdentifier", || from.feed.identifier.clone());
+    fill(payload, "FeedUrl", || from.feed_url.to_owned());
     Ok(NewEvent {
-        feed_id: access.feed.id,
+        feed_id: from.feed.id,
         identifier,
         event_type: event.name(),
         event_bit: event.bit(),
@@ -50,6 +72,7 @@ pub fn prepare(
         received_at: now_ms(),
         body: envelope.to_string(),
         sent_hash,
+        source_id: from.source_id,
     })
 }
 

@@ -12,6 +12,8 @@ pub mod names;
 pub mod password;
 pub mod secret_box;
 pub mod secret_token;
+pub mod source_config;
+pub mod sources;
 pub mod stats;
 pub mod throttle;
 pub mod time;

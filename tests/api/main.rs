@@ -18,5 +18,7 @@ mod receiver;
 mod secrets;
 mod security;
 mod services;
+mod sources_npm;
 mod ssrf;
 mod ui;
+mod verdaccio;

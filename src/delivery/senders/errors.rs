@@ -70,7 +70,7 @@ pub fn endpoint(url: &url::Url) -> String {
 }
 
 /// Describes a failed request in words, with its kind.
-pub(super) fn describe(e: &reqwest::Error, url: &url::Url, timeout: Duration) -> AttemptError {
+pub fn describe(e: &reqwest::Error, url: &url::Url, timeout: Duration) -> AttemptError {
     let at = endpoint(url);
     let cause = causes(e);
     let (kind, message) = if let Some(blocked) = find_blocked(e) {

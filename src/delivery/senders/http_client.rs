@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 use reqwest::redirect::Policy;
 use time::OffsetDateTime;
 
-use super::errors::{causes, describe};
-pub use super::errors::{endpoint, io_kind, is_tls};
+use super::errors::causes;
+pub use super::errors::{describe, endpoint, io_kind, is_tls};
 use super::redact::{REDACTED, Redactor, opaque_url};
 use super::{SendContext, USER_AGENT};
 use crate::delivery::allow::AllowList;

@@ -210,7 +210,7 @@ impl<'a> Input<'a> {
         known.dedup();
         for key in unknown {
             let message = format!(
-                "is not a setting of this kind of hook; expected: {}",
+                "is not a setting of this kind; expected: {}",
                 known.join(", ")
             );
             self.errors

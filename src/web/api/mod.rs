@@ -9,7 +9,9 @@ pub mod events;
 pub mod feeds;
 pub mod hooks;
 pub mod openapi;
+mod openapi_sources;
 pub mod problem;
+pub mod sources;
 
 use problem::Problem;
 
@@ -90,6 +92,18 @@ pub fn register(r: &mut impl RouteSink) {
         "/feeds/{feed}/deliveries/{id}/redeliver",
         hooks::redeliver,
     );
+    r.add(M::POST, "/feeds/{feed}/sources", sources::create);
+    r.add(M::GET, "/feeds/{feed}/sources", sources::list);
+    r.add(M::GET, "/feeds/{feed}/sources/{id}", sources::get);
+    r.add(M::PATCH, "/feeds/{feed}/sources/{id}", sources::update);
+    r.add(M::DELETE, "/feeds/{feed}/sources/{id}", sources::delete);
+    r.add(M::POST, "/feeds/{feed}/sources/{id}/poll", sources::poll);
+    r.add(
+        M::POST,
+        "/feeds/{feed}/sources/{id}/rotate-secret",
+        sources::rotate_secret,
+    );
+    r.add(M::GET, "/feeds/{feed}/sources/{id}/events", sources::events);
     r.add(M::GET, "/schemas/{event}", events::schema);
     r.add(M::GET, "/openapi.json", events::openapi);
 }

@@ -4,14 +4,14 @@ use serde_json::{Value, json};
 
 use crate::events::{EventType, json_schema};
 
-fn problem(status: u16, what: &str) -> (String, Value) {
+pub(super) fn problem(status: u16, what: &str) -> (String, Value) {
     (
         status.to_string(),
         json!({"description": what, "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}),
     )
 }
 
-fn ok(status: u16, what: &str, schema: Option<Value>) -> (String, Value) {
+pub(super) fn ok(status: u16, what: &str, schema: Option<Value>) -> (String, Value) {
     let mut r = json!({"description": what});
     if let Some(s) = schema {
         r["content"] = json!({"application/json": {"schema": s}});
@@ -23,11 +23,11 @@ fn answers(v: Vec<(String, Value)>) -> Value {
     Value::Object(v.into_iter().collect())
 }
 
-fn r(name: &str) -> Value {
+pub(super) fn r(name: &str) -> Value {
     json!({"$ref": format!("#/components/schemas/{name}")})
 }
 
-fn list_of(name: &str) -> Value {
+pub(super) fn list_of(name: &str) -> Value {
     json!({"type": "object", "required": ["items", "next_cursor"], "properties": {
         "items": {"type": "array", "items": r(name)},
         "next_cursor": {"type": ["string", "null"], "description": "pass as ?cursor= for the next page"}}})
@@ -35,7 +35,7 @@ fn list_of(name: &str) -> Value {
 
 /// An operation: summary, optional JSON request body schema, and its answers (the usual
 /// 401/404 added for authenticated feed routes).
-fn op(
+pub(super) fn op(
     summary: &str,
     body: Option<Value>,
     mut responses: Vec<(String, Value)>,
@@ -56,11 +56,11 @@ fn op(
     o
 }
 
-fn param(name: &str, what: &str) -> Value {
+pub(super) fn param(name: &str, what: &str) -> Value {
     json!({"name": name, "in": "path", "required": true, "description": what, "schema": {"type": "string"}})
 }
 
-fn list_params() -> Vec<Value> {
+pub(super) fn list_params() -> Vec<Value> {
     vec![
         json!({"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}}),
         json!({"name": "cursor", "in": "query", "schema": {"type": "string"}}),
@@ -68,6 +68,12 @@ fn list_params() -> Vec<Value> {
 }
 
 pub fn document(server_url: &str) -> Value {
+    let mut doc = core_document(server_url);
+    super::openapi_sources::add_to(&mut doc);
+    doc
+}
+
+fn core_document(server_url: &str) -> Value {
     let feed = param("feed", "feed identifier");
     let mut event_schemas = serde_json::Map::new();
     for t in EventType::ALL {
