@@ -1,7 +1,9 @@
-//! The request log of inbound sources: what each source received and what it became.
-use rusqlite::{Connection, params};
+//! The request log of inbound sources: what each source received and what it became, written
+//! in the same transaction as the events it made.
+use rusqlite::{Connection, TransactionBehavior, params};
 
 use super::DbError;
+use super::events::{NewEvent, Stored, store_events_in};
 
 /// A request to record. `headers` and `body` are already redacted and capped.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -12,9 +14,10 @@ pub struct NewInboundRequest {
     pub body: String,
     pub body_size: i64,
     pub outcome: &'static str,
+    /// The outcome instead, when the request carried events and none of them was new.
+    pub repeat_outcome: &'static str,
     pub detail: Option<String>,
     pub identifiers: String,
-    pub events: i64,
     pub previous_secret: bool,
 }
 
@@ -33,7 +36,57 @@ pub struct InboundRequestRow {
     pub previous_secret: bool,
 }
 
-pub fn record_inbound_request(c: &Connection, r: &NewInboundRequest) -> Result<i64, DbError> {
+/// Commits what one inbound request made: its events with their deliveries, the source's
+/// state (events emitted, last contact, last error) and the log line, in one transaction.
+/// `None` when the source was deleted meanwhile (nothing is written).
+pub fn commit_inbound(
+    c: &mut Connection,
+    log: &NewInboundRequest,
+    events: &[NewEvent],
+    error: Option<&str>,
+) -> Result<Option<Vec<Stored>>, DbError> {
+    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let exists: bool = tx.query_row(
+        "SELECT count(*) FROM sources WHERE id = ?1",
+        [log.source_id],
+        |r| r.get(0),
+    )?;
+    if !exists {
+        return Ok(None);
+    }
+    let stored = store_events_in(&tx, events)?;
+    let created = stored
+        .iter()
+        .filter(|s| matches!(s, Stored::Created { .. }))
+        .count() as i64;
+    match error {
+        None => tx.execute(
+            "UPDATE sources SET events_emitted = events_emitted + ?2, last_poll_at = ?3,
+                    last_success_at = ?3, last_error = NULL
+             WHERE id = ?1",
+            params![log.source_id, created, log.received_at],
+        )?,
+        Some(error) => tx.execute(
+            "UPDATE sources SET last_poll_at = ?2, last_error = ?3 WHERE id = ?1",
+            params![log.source_id, log.received_at, error],
+        )?,
+    };
+    let outcome = if !events.is_empty() && created == 0 {
+        log.repeat_outcome
+    } else {
+        log.outcome
+    };
+    insert(&tx, log, outcome, created)?;
+    tx.commit()?;
+    Ok(Some(stored))
+}
+
+fn insert(
+    c: &Connection,
+    r: &NewInboundRequest,
+    outcome: &str,
+    events: i64,
+) -> Result<i64, DbError> {
     c.prepare_cached(
         "INSERT INTO inbound_requests (source_id, received_at, headers, body, body_size, outcome,
              detail, identifiers, events, previous_secret)
@@ -45,10 +98,10 @@ pub fn record_inbound_request(c: &Connection, r: &NewInboundRequest) -> Result<i
         r.headers,
         r.body,
         r.body_size,
-        r.outcome,
+        outcome,
         r.detail,
         r.identifiers,
-        r.events,
+        events,
         r.previous_secret,
     ])?;
     Ok(c.last_insert_rowid())
@@ -91,4 +144,123 @@ pub fn prune_inbound_requests(c: &Connection, cutoff: i64, batch: i64) -> Result
              (SELECT id FROM inbound_requests WHERE received_at < ?1 ORDER BY received_at LIMIT ?2)",
         params![cutoff, batch],
     )?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store() -> Connection {
+        let mut c = Connection::open_in_memory().unwrap();
+        super::super::migrations::apply(&mut c).unwrap();
+        c.execute_batch(
+            "INSERT INTO users (id, username, password_hash, created_at) VALUES (1, 'u', 'x', 0);
+             INSERT INTO feeds (id, identifier, name, owner_id, created_at) VALUES (1, 'f', 'f', 1, 0);
+             INSERT INTO hooks (id, feed_id, kind, name, events, event_mask, config, created_at, updated_at)
+                 VALUES (1, 1, 'http', 'h', '[]', -1, '{}', 0, 0);
+             INSERT INTO sources (id, feed_id, kind, name, config, created_at, updated_at)
+                 VALUES (5, 1, 'github', 'gh', '{}', 0, 0);",
+        )
+        .unwrap();
+        c
+    }
+
+    fn log(at: i64) -> NewInboundRequest {
+        NewInboundRequest {
+            source_id: 5,
+            received_at: at,
+            headers: "[]".into(),
+            body: "{}".into(),
+            body_size: 2,
+            outcome: "accepted",
+            repeat_outcome: "repeated",
+            detail: None,
+            identifiers: "[\"e1\"]".into(),
+            previous_secret: false,
+        }
+    }
+
+    fn event() -> NewEvent {
+        NewEvent {
+            feed_id: 1,
+            identifier: "e1".into(),
+            event_type: "build.started",
+            event_bit: 1 << 7,
+            username: None,
+            occurred_at: None,
+            received_at: 10,
+            body: "{}".into(),
+            sent_hash: [0; 32],
+            source_id: Some(5),
+        }
+    }
+
+    #[test]
+    fn events_state_and_log_line_commit_together_and_a_repeat_is_named_so() {
+        let mut c = store();
+        let first = commit_inbound(&mut c, &log(10), &[event()], None)
+            .unwrap()
+            .unwrap();
+        assert!(matches!(first[0], Stored::Created { deliveries: 1, .. }));
+        let again = commit_inbound(&mut c, &log(20), &[event()], None)
+            .unwrap()
+            .unwrap();
+        assert!(matches!(again[0], Stored::Duplicate { .. }));
+        let rows = list_inbound_requests(&c, 5, 10).unwrap();
+        assert_eq!(
+            rows.iter()
+                .map(|r| (r.outcome.as_str(), r.events))
+                .collect::<Vec<_>>(),
+            [("repeated", 0), ("accepted", 1)]
+        );
+        let (emitted, success): (i64, i64) = c
+            .query_row(
+                "SELECT events_emitted, last_success_at FROM sources WHERE id = 5",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!((emitted, success), (1, 20));
+    }
+
+    #[test]
+    fn an_error_is_the_source_s_last_error_and_a_deleted_source_takes_nothing() {
+        let mut c = store();
+        let mut bad = log(30);
+        bad.outcome = "malformed";
+        commit_inbound(&mut c, &bad, &[], Some("the body is not valid JSON")).unwrap();
+        let error: Option<String> = c
+            .query_row("SELECT last_error FROM sources WHERE id = 5", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(error.as_deref(), Some("the body is not valid JSON"));
+        c.execute("DELETE FROM sources WHERE id = 5", []).unwrap();
+        assert!(
+            commit_inbound(&mut c, &log(40), &[event()], None)
+                .unwrap()
+                .is_none()
+        );
+        let events: i64 = c
+            .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(events, 0);
+        assert_eq!(
+            c.query_row("SELECT count(*) FROM inbound_requests", [], |r| r
+                .get::<_, i64>(0))
+                .unwrap(),
+            0
+        );
+    }
+
+    #[test]
+    fn pruning_takes_only_what_is_older_than_the_cutoff() {
+        let mut c = store();
+        for at in [1, 2, 3, 100] {
+            commit_inbound(&mut c, &log(at), &[], None).unwrap();
+        }
+        assert_eq!(prune_inbound_requests(&c, 50, 2).unwrap(), 2);
+        assert_eq!(prune_inbound_requests(&c, 50, 2).unwrap(), 1);
+        assert_eq!(list_inbound_requests(&c, 5, 10).unwrap().len(), 1);
+    }
 }

@@ -149,6 +149,7 @@ pub mod delivery_log;
 pub mod events;
 pub mod feeds;
 pub mod hooks;
+pub mod inbound_requests;
 pub mod sources;
 pub mod stats;
 pub mod users;

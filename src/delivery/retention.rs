@@ -5,6 +5,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use crate::db::deliveries::prune;
+use crate::db::inbound_requests::prune_inbound_requests;
 use crate::db::users::delete_expired_sessions;
 use crate::db::{Db, DbError};
 use crate::domain::accounts::{SESSION_IDLE, SESSION_MAX};
@@ -19,6 +20,16 @@ pub async fn prune_before(db: &Db, cutoff: i64) -> Result<usize, DbError> {
     loop {
         let n = db.write(move |c| prune(c, cutoff, BATCH)).await?;
         total += n;
+        if n < BATCH as usize {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Inbound sources' request logs are kept as long as the deliveries they led to.
+    loop {
+        let n = db
+            .write(move |c| prune_inbound_requests(c, cutoff, BATCH))
+            .await?;
         if n < BATCH as usize {
             return Ok(total);
         }

@@ -7,6 +7,7 @@ pub mod event_writer;
 pub mod feeds;
 pub mod hook_config;
 pub mod hooks;
+pub mod inbound;
 pub mod ingest;
 pub mod names;
 pub mod password;

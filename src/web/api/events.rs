@@ -32,7 +32,10 @@ fn acceptable(req: &HttpRequest) -> bool {
     essence == "application/json" || essence == "application/vnd.myget.webhooks.v1+json"
 }
 
-async fn read_body(req: &HttpRequest, mut payload: web::Payload) -> Result<web::BytesMut, Problem> {
+pub(super) async fn read_body(
+    req: &HttpRequest,
+    mut payload: web::Payload,
+) -> Result<web::BytesMut, Problem> {
     let too_large = || {
         Problem::new(
             StatusCode::PAYLOAD_TOO_LARGE,

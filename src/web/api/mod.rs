@@ -8,7 +8,9 @@ pub use crate::web::routes::{RouteList, RouteSink};
 pub mod events;
 pub mod feeds;
 pub mod hooks;
+pub mod inbound;
 pub mod openapi;
+mod openapi_inbound;
 mod openapi_sources;
 pub mod problem;
 pub mod sources;
@@ -104,6 +106,12 @@ pub fn register(r: &mut impl RouteSink) {
         sources::rotate_secret,
     );
     r.add(M::GET, "/feeds/{feed}/sources/{id}/events", sources::events);
+    r.add(
+        M::GET,
+        "/feeds/{feed}/sources/{id}/requests",
+        inbound::requests,
+    );
+    r.add(M::POST, "/inbound/{id}", inbound::receive);
     r.add(M::GET, "/schemas/{event}", events::schema);
     r.add(M::GET, "/openapi.json", events::openapi);
 }

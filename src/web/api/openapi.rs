@@ -70,6 +70,7 @@ pub(super) fn list_params() -> Vec<Value> {
 pub fn document(server_url: &str) -> Value {
     let mut doc = core_document(server_url);
     super::openapi_sources::add_to(&mut doc);
+    super::openapi_inbound::add_to(&mut doc);
     doc
 }
 

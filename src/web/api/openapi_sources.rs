@@ -72,7 +72,7 @@ pub fn add_to(doc: &mut Value) {
     extend(&mut doc["paths"], paths);
 }
 
-fn extend(into: &mut Value, from: Value) {
+pub(super) fn extend(into: &mut Value, from: Value) {
     if let (Some(into), Value::Object(from)) = (into.as_object_mut(), from) {
         into.extend(from);
     }
