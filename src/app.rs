@@ -139,6 +139,7 @@ impl Application {
         .map_err(StartError::Client)?;
         let upstream = Upstream::new(
             Arc::new(settings.allow_hosts.clone()),
+            settings.delivery_timeout,
             &settings.extra_root_certs,
         )
         .map_err(StartError::Client)?;

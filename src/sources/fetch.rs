@@ -18,8 +18,6 @@ use crate::delivery::senders::http_client::describe;
 
 /// Largest document read: npm package documents of busy packages run to tens of MiB.
 pub const MAX_DOCUMENT: usize = 32 * 1024 * 1024;
-/// A whole request, connection included.
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Requests one source has in flight at once: a good citizen upstream.
 pub const PER_SOURCE_REQUESTS: usize = 4;
@@ -111,10 +109,17 @@ impl Auth {
 pub struct Upstream {
     client: reqwest::Client,
     allow: Arc<AllowList>,
+    /// A whole request, connection included.
+    timeout: Duration,
 }
 
 impl Upstream {
-    pub fn new(allow: Arc<AllowList>, extra_roots: &[Vec<u8>]) -> Result<Self, String> {
+    /// `timeout` bounds each whole request (the server uses `--delivery-timeout`).
+    pub fn new(
+        allow: Arc<AllowList>,
+        timeout: Duration,
+        extra_roots: &[Vec<u8>],
+    ) -> Result<Self, String> {
         let hop_allow = Arc::clone(&allow);
         // Feeds redirect (CDNs, canonical hosts): each hop is checked like the first one.
         let policy = Policy::custom(move |attempt| {
@@ -130,8 +135,8 @@ impl Upstream {
             .no_proxy()
             .dns_resolver(Arc::new(GuardedResolver::new(Arc::clone(&allow))))
             .redirect(policy)
-            .connect_timeout(CONNECT_TIMEOUT)
-            .timeout(REQUEST_TIMEOUT)
+            .connect_timeout(CONNECT_TIMEOUT.min(timeout))
+            .timeout(timeout)
             .user_agent(USER_AGENT);
         for pem in extra_roots {
             let cert = reqwest::Certificate::from_pem(pem)
@@ -139,7 +144,11 @@ impl Upstream {
             builder = builder.add_root_certificate(cert);
         }
         let client = builder.build().map_err(|e| e.to_string())?;
-        Ok(Upstream { client, allow })
+        Ok(Upstream {
+            client,
+            allow,
+            timeout,
+        })
     }
 
     /// A session for one poll of one source: its credentials and its share of requests.
@@ -197,10 +206,9 @@ impl Session {
                 request = request.header(header::IF_MODIFIED_SINCE, lm);
             }
         }
-        let response = request
-            .send()
-            .await
-            .map_err(|e| FetchError::Network(describe(&e, &parsed, REQUEST_TIMEOUT).message))?;
+        let response = request.send().await.map_err(|e| {
+            FetchError::Network(describe(&e, &parsed, self.upstream.timeout).message)
+        })?;
         let status = response.status();
         if status == reqwest::StatusCode::NOT_MODIFIED && previous.is_some() {
             return Ok(Fetched::NotModified);
@@ -231,8 +239,9 @@ impl Session {
         let mut body = Vec::new();
         let mut stream = response.bytes_stream();
         while let Some(chunk) = stream.next().await {
-            let chunk = chunk
-                .map_err(|e| FetchError::Network(describe(&e, &parsed, REQUEST_TIMEOUT).message))?;
+            let chunk = chunk.map_err(|e| {
+                FetchError::Network(describe(&e, &parsed, self.upstream.timeout).message)
+            })?;
             if body.len() + chunk.len() > MAX_DOCUMENT {
                 return Err(FetchError::TooLarge {
                     url: url.to_owned(),
