@@ -123,7 +123,13 @@ const NUGET_FIELDS: &[FieldDef] = &[
         false,
         "For a private feed behind basic auth, with the password.",
     ),
-    field("password", "Password", Input::Secret, false, "The basic-auth password."),
+    field(
+        "password",
+        "Password",
+        Input::Secret,
+        false,
+        "The basic-auth password.",
+    ),
     INTERVAL,
     BACKFILL,
 ];
@@ -645,7 +651,11 @@ mod tests {
             let public = c.public_json();
             for f in kind.fields() {
                 let shown = if f.input == Input::Secret {
-                    public["secrets_set"].as_array().unwrap().iter().any(|n| n == f.name)
+                    public["secrets_set"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|n| n == f.name)
                 } else {
                     !public[f.name].is_null()
                 };

@@ -10,7 +10,7 @@ pub mod middleware;
 pub mod pages;
 pub mod routes;
 
-use pages::{account, admin, deliveries, feeds, hook_page, hooks, session};
+use pages::{account, admin, deliveries, feeds, hook_page, hooks, session, sources};
 use routes::RouteSink;
 
 /// Every route the server answers. Pages and API call the same domain functions.
@@ -81,6 +81,32 @@ pub fn page_routes(r: &mut impl RouteSink) {
         deliveries::redeliver,
     );
     r.add(M::POST, "/feeds/{feed}/keys/{id}/revoke", feeds::revoke_key);
+    r.add(M::GET, "/feeds/{feed}/sources", sources::list);
+    r.add(M::GET, "/feeds/{feed}/sources/new", sources::new_form);
+    r.add(M::POST, "/feeds/{feed}/sources", sources::create);
+    r.add(M::GET, "/feeds/{feed}/sources/{id}", sources::show);
+    r.add(
+        M::GET,
+        "/feeds/{feed}/sources/{id}/edit",
+        sources::edit_form,
+    );
+    r.add(M::POST, "/feeds/{feed}/sources/{id}/edit", sources::update);
+    r.add(M::POST, "/feeds/{feed}/sources/{id}/poll", sources::poll);
+    r.add(
+        M::POST,
+        "/feeds/{feed}/sources/{id}/enabled",
+        sources::set_enabled,
+    );
+    r.add(
+        M::POST,
+        "/feeds/{feed}/sources/{id}/delete",
+        sources::delete,
+    );
+    r.add(
+        M::POST,
+        "/feeds/{feed}/sources/{id}/rotate-secret",
+        sources::rotate_secret,
+    );
     r.add(M::GET, "/account", account::show);
     r.add(M::POST, "/account/password", account::change_password);
     r.add(M::POST, "/account/tokens", account::create_token);

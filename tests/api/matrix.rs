@@ -12,6 +12,7 @@ struct Ids {
     delivery: i64,
     key: i64,
     token: i64,
+    source: i64,
 }
 
 fn fill(path: &str, ids: &Ids) -> String {
@@ -21,6 +22,8 @@ fn fill(path: &str, ids: &Ids) -> String {
         ids.delivery
     } else if path.starts_with("/feeds/{feed}/keys/{id}") {
         ids.key
+    } else if path.starts_with("/feeds/{feed}/sources/{id}") {
+        ids.source
     } else if path.starts_with("/account/tokens/{id}") {
         ids.token
     } else {
@@ -96,6 +99,17 @@ async fn every_page_route_answers_each_role_as_the_rules_say() {
         .json()
         .await
         .unwrap();
+    let source: Value = app
+        .api(
+            Method::POST,
+            "/api/v1/feeds/shared/sources",
+            Some(&t),
+            Some(json!({"kind": "npm", "enabled": false, "config": {"registry": "http://127.0.0.1:9", "packages": ["x"]}})),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     let tokens: Value = app
         .api(Method::GET, "/api/v1/feeds", Some(&t), None)
         .await
@@ -108,6 +122,7 @@ async fn every_page_route_answers_each_role_as_the_rules_say() {
         delivery: ping["delivery"].as_i64().unwrap(),
         key: key["id"].as_i64().unwrap(),
         token: 1,
+        source: source["id"].as_i64().unwrap(),
     };
 
     let anon = app.anonymous();

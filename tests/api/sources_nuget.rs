@@ -350,3 +350,59 @@ async fn sources_obey_allow_hosts_and_bad_settings_name_their_field() {
     );
     assert_eq!(feed.requests(), 0, "nothing was sent to a refused address");
 }
+
+#[tokio::test]
+async fn an_owner_adds_a_source_in_the_browser_polls_it_and_sees_what_it_emitted() {
+    let w = world().await;
+    let feed = NugetFeed::start(true).await;
+    feed.push("Contoso.Core", "1.0.0");
+    let owner = w.app.create_user("owen", false).await;
+    let b = w.app.sign_in(&owner).await;
+    let t = w.app.token_for(&owner).await;
+    w.app.create_feed(&t, "mine").await;
+    let form = b.get_text("/feeds/mine/sources/new?kind=nuget").await;
+    assert!(
+        form.contains("Service index URL") && form.contains("Backfill"),
+        "{form}"
+    );
+    // A bad setting re-renders the form with the error beside its field.
+    let res = b
+        .post_form(
+            "/feeds/mine/sources",
+            &[
+                ("kind", "nuget"),
+                ("name", "ours"),
+                ("config.service_index", "nope"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("is not a valid URL"));
+    let res = b
+        .post_form(
+            "/feeds/mine/sources",
+            &[
+                ("kind", "nuget"),
+                ("name", "ours"),
+                ("config.service_index", &feed.service_index()),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let at = res.headers()["location"].to_str().unwrap().to_owned();
+    let res = b.post_form(&format!("{at}/poll"), &[]).await;
+    assert_eq!(res.status(), 303);
+    feed.push("Contoso.Core", "1.1.0");
+    let res = b.post_form(&format!("{at}/poll"), &[]).await;
+    assert_eq!(res.status(), 303);
+    let page = b.get_text(&at).await;
+    assert!(page.contains("Polled: 1 new events."), "{page}");
+    assert!(page.contains("package.added"), "{page}");
+    let feed_page = b.get_text("/feeds/mine").await;
+    assert!(feed_page.contains("ours") && feed_page.contains("NuGet V3 feed"));
+    let res = b
+        .post_form(&format!("{at}/delete"), &[("confirm", "yes")])
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(b.get(&at).await.status(), 404);
+}

@@ -21,6 +21,7 @@ pub mod hook_form;
 pub mod hook_page;
 pub mod hooks;
 pub mod session;
+pub mod sources;
 pub mod views;
 
 const FLASH_COOKIE: &str = "fh_flash";
