@@ -113,6 +113,18 @@ pub struct EventRow {
     pub received_at: i64,
 }
 
+/// Reads `id, identifier, event_type, username, occurred_at, received_at`.
+pub(super) fn event_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<EventRow> {
+    Ok(EventRow {
+        id: r.get(0)?,
+        identifier: r.get(1)?,
+        event_type: r.get(2)?,
+        username: r.get(3)?,
+        occurred_at: r.get(4)?,
+        received_at: r.get(5)?,
+    })
+}
+
 /// A feed's events, newest first, after the cursor (an event id) when given.
 pub fn list_events(
     c: &Connection,
@@ -125,16 +137,10 @@ pub fn list_events(
          WHERE feed_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3",
     )?;
     let rows = st
-        .query_map(params![feed_id, before.unwrap_or(i64::MAX), limit], |r| {
-            Ok(EventRow {
-                id: r.get(0)?,
-                identifier: r.get(1)?,
-                event_type: r.get(2)?,
-                username: r.get(3)?,
-                occurred_at: r.get(4)?,
-                received_at: r.get(5)?,
-            })
-        })?
+        .query_map(
+            params![feed_id, before.unwrap_or(i64::MAX), limit],
+            event_row,
+        )?
         .collect::<Result<_, _>>()?;
     Ok(rows)
 }

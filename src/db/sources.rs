@@ -4,7 +4,7 @@
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
 use super::DbError;
-use super::events::{EventRow, NewEvent, Stored, store_events_in};
+use super::events::{EventRow, NewEvent, Stored, event_row, store_events_in};
 
 #[derive(Debug, Clone)]
 pub struct SourceRow {
@@ -339,16 +339,10 @@ pub fn list_source_events(
          WHERE source_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3",
     )?;
     let rows = st
-        .query_map(params![source_id, before.unwrap_or(i64::MAX), limit], |r| {
-            Ok(EventRow {
-                id: r.get(0)?,
-                identifier: r.get(1)?,
-                event_type: r.get(2)?,
-                username: r.get(3)?,
-                occurred_at: r.get(4)?,
-                received_at: r.get(5)?,
-            })
-        })?
+        .query_map(
+            params![source_id, before.unwrap_or(i64::MAX), limit],
+            event_row,
+        )?
         .collect::<Result<_, _>>()?;
     Ok(rows)
 }
