@@ -1,18 +1,24 @@
-//! The command line: `serve` (the default), user and token administration, and backups.
+//! The command line: `serve` (the default), user and token administration, backup and restore.
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::config::{Settings, SettingsArgs};
+use crate::config::{DataDirArg, Settings, SettingsArgs};
 
+/// The server's settings are taken both bare (`feedhooks --listen X`, which serves) and after
+/// `serve`; given bare, they conflict with a subcommand, so `feedhooks --listen X user add`
+/// is an error instead of a flag silently ignored.
 #[derive(Debug, Parser)]
 #[command(
     name = "feedhooks",
     version,
-    about = "A self-hosted webhook server for package feeds"
+    about = "A self-hosted webhook server for package feeds",
+    args_conflicts_with_subcommands = true
 )]
 pub struct Cli {
+    #[command(flatten)]
+    pub data_dir: DataDirArg,
     #[command(flatten)]
     pub settings: SettingsArgs,
     #[command(subcommand)]
@@ -22,16 +28,22 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the server: web UI, JSON API and delivery worker in one process (the default).
-    Serve,
+    Serve(SettingsArgs),
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
     /// Manage personal access tokens.
     #[command(subcommand)]
     Token(TokenCommand),
-    /// Write a consistent copy of the database to FILE, also while the server runs.
+    /// Write the database and the key that opens its secrets to FILE (mode 0600), also while
+    /// the server runs.
     Backup {
-        /// Where to write the copy; must not exist yet.
+        /// Where to write the backup; must not exist yet.
+        file: PathBuf,
+    },
+    /// Fill a new or empty data dir from a backup FILE: the database and its key file.
+    Restore {
+        /// A file written by `feedhooks backup`.
         file: PathBuf,
     },
 }
@@ -108,9 +120,10 @@ fn init_tracing() {
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
-    let settings = Settings::from(cli.settings);
-    match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => {
+    let data_dir = cli.data_dir.data_dir;
+    match cli.command.unwrap_or(Command::Serve(cli.settings)) {
+        Command::Serve(args) => {
+            let settings = Settings::from_args(data_dir, args);
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()?;
@@ -119,20 +132,26 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 app.run_until_stopped().await
             })
         }
-        Command::Backup { file } => crate::backup::write_backup(&settings.data_dir, &file),
-        Command::User(cmd) => with_store(&settings, |db| crate::admin_cli::user(db, cmd)),
-        Command::Token(cmd) => with_store(&settings, |db| crate::admin_cli::token(db, cmd)),
+        Command::Backup { file } => {
+            crate::data_dir::existing(&data_dir)?;
+            crate::backup::write_backup(&data_dir, &file)
+        }
+        Command::Restore { file } => crate::backup::restore(&file, &data_dir),
+        Command::User(cmd) => with_store(&data_dir, |db| crate::admin_cli::user(db, cmd)),
+        Command::Token(cmd) => with_store(&data_dir, |db| crate::admin_cli::token(db, cmd)),
     }
 }
 
-/// Opens the data dir's database (creating and migrating it if needed) for a one-off command.
-fn with_store<F, Fut>(settings: &Settings, f: F) -> anyhow::Result<()>
+/// Opens the data dir's database (migrating it if needed) for a one-off command; the data dir
+/// must exist already.
+fn with_store<F, Fut>(data_dir: &std::path::Path, f: F) -> anyhow::Result<()>
 where
     F: FnOnce(crate::db::Db) -> Fut,
     Fut: std::future::Future<Output = anyhow::Result<()>>,
 {
-    crate::data_dir::prepare(&settings.data_dir)?;
-    let db = crate::db::Db::open(&settings.data_dir.join(crate::data_dir::DATABASE_FILE))?;
+    crate::data_dir::existing(data_dir)?;
+    crate::data_dir::prepare(data_dir)?;
+    let db = crate::db::Db::open(&data_dir.join(crate::data_dir::DATABASE_FILE))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()

@@ -524,7 +524,9 @@ async fn ping_redeliver_and_enable_buttons_say_what_they_did() {
         .await;
     assert_eq!(res.status(), 303);
     let page = owner.get_text(&format!("/feeds/demo/hooks/{id}")).await;
-    assert!(page.contains("Hook disabled") && page.contains("badge disabled"));
+    // The owner's switch-off is not the server's red "disabled".
+    assert!(page.contains("Hook disabled") && page.contains("badge off\">switched off"));
+    assert!(!page.contains("badge disabled"));
 
     // Deleting needs the box ticked.
     let res = owner
