@@ -2,19 +2,18 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::config::{DataDirArg, Settings, SettingsArgs};
 
 /// The server's settings are taken both bare (`feedhooks --listen X`, which serves) and after
-/// `serve`; given bare, they conflict with a subcommand, so `feedhooks --listen X user add`
-/// is an error instead of a flag silently ignored.
+/// `serve`; given bare before a subcommand they are refused ([`misplaced_server_flag`]), so
+/// `feedhooks --listen X user add` is an error instead of a flag silently ignored.
 #[derive(Debug, Parser)]
 #[command(
     name = "feedhooks",
     version,
-    about = "A self-hosted webhook server for package feeds",
-    args_conflicts_with_subcommands = true
+    about = "A self-hosted webhook server for package feeds"
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -84,7 +83,16 @@ pub enum TokenCommand {
 
 /// Runs the command line and turns every failure into one line on stderr and a non-zero exit.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    if let Some(flag) = misplaced_server_flag(&matches) {
+        Cli::command()
+            .error(
+                clap::error::ErrorKind::ArgumentConflict,
+                format!("--{flag} is a setting of the server: put it after `serve`, or leave out the subcommand"),
+            )
+            .exit();
+    }
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     init_tracing();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
@@ -93,6 +101,17 @@ pub fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// A server flag typed before a subcommand, where that subcommand would not see it. Flags
+/// from the environment are fine: a service's environment file serves every command.
+fn misplaced_server_flag(matches: &ArgMatches) -> Option<String> {
+    matches.subcommand_name()?;
+    SettingsArgs::augment_args(clap::Command::new("serve"))
+        .get_arguments()
+        .map(|a| a.get_id().as_str().to_owned())
+        .find(|id| matches.value_source(id) == Some(clap::parser::ValueSource::CommandLine))
+        .map(|id| id.replace('_', "-"))
 }
 
 /// The error and its causes on one line, skipping causes already quoted by their parent.

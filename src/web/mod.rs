@@ -4,6 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 pub mod api;
 pub mod assets;
 pub mod auth;
+pub mod client_ip;
 pub mod csrf;
 pub mod health;
 pub mod middleware;

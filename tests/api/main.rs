@@ -13,6 +13,7 @@ mod fuzz;
 mod hostile;
 mod matrix;
 mod oauth;
+mod proxy;
 mod restore;
 mod openapi;
 mod receiver;
