@@ -26,6 +26,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/readyz", web::get().to(health::readyz))
             .route("/metrics", web::get().to(health::metrics))
             .route("/static/{file:.*}", web::get().to(assets::serve))
+            .route("/favicon.ico", web::get().to(assets::favicon))
             .service(
                 web::scope("/api/v1")
                     .configure(api::routes)
