@@ -15,6 +15,7 @@ mod matrix;
 mod oauth;
 mod proxy;
 mod restore;
+mod schemathesis;
 mod openapi;
 mod receiver;
 mod secrets;
