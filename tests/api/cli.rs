@@ -347,3 +347,33 @@ fn each_subcommand_help_shows_only_the_flags_it_uses() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("/nonexistent/fh does not exist"), "{err}");
 }
+
+#[test]
+fn the_systemd_unit_in_contrib_is_valid_and_hardened() {
+    let unit = include_str!("../../contrib/feedhooks.service");
+    for option in [
+        "DynamicUser=yes",
+        "StateDirectory=feedhooks",
+        "NoNewPrivileges=yes",
+        "ProtectSystem=strict",
+        "ProtectHome=yes",
+        "PrivateTmp=yes",
+        "CapabilityBoundingSet=\n",
+        "SystemCallFilter=@system-service",
+        "MemoryDenyWriteExecute=yes",
+        "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX",
+    ] {
+        assert!(unit.contains(option), "the unit lacks {option:?}");
+    }
+    // systemd's own parser: an unknown or misspelt option is reported, so none may be.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("feedhooks.service");
+    std::fs::write(&path, unit.replace("/usr/local/bin/feedhooks", BIN)).unwrap();
+    let out = Command::new("systemd-analyze")
+        .arg("verify")
+        .arg(&path)
+        .output()
+        .expect("systemd-analyze is installed (.ci/install-test-tools)");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && text.trim().is_empty(), "{text}");
+}
