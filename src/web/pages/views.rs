@@ -15,6 +15,8 @@ pub struct HookView {
     /// Why the hook cannot send: its secrets do not open with this server's key file.
     pub broken: Option<String>,
     pub events: Vec<&'static str>,
+    /// It takes every event its kind can send: say so instead of listing them all.
+    pub all_events: bool,
     /// Where it delivers to, in one line (a URL, recipients, a room), when that is no secret.
     pub target: String,
 }
@@ -37,6 +39,7 @@ impl HookView {
             disabled_reason: h.disabled_reason.clone(),
             broken: h.broken().map(ToString::to_string),
             events: h.events.iter().map(|e| e.name()).collect(),
+            all_events: h.kind().supported_events().iter().all(|e| h.events.contains(e)),
             target,
         }
     }
