@@ -152,7 +152,8 @@ fn restore_into(backup: &Path, data_dir: &Path, key: &SecretKey) -> anyhow::Resu
         .with_context(cannot_write)?;
     fs::copy(backup, &restoring).with_context(cannot_write)?;
     // fs::copy takes the source's mode; the database holds sealed secrets: owner only.
-    fs::set_permissions(&restoring, fs::Permissions::from_mode(0o600)).with_context(cannot_write)?;
+    fs::set_permissions(&restoring, fs::Permissions::from_mode(0o600))
+        .with_context(cannot_write)?;
     let conn = sql::open_existing(&restoring, false).with_context(cannot_write)?;
     sql::drop_key(&conn).with_context(cannot_write)?;
     drop(conn);

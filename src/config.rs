@@ -30,11 +30,7 @@ pub struct DataDirArg {
 #[derive(Debug, Clone, clap::Args)]
 pub struct SettingsArgs {
     /// Address of the web UI and the JSON API.
-    #[arg(
-        long,
-        env = "FEEDHOOKS_LISTEN",
-        default_value = "127.0.0.1:8080",
-    )]
+    #[arg(long, env = "FEEDHOOKS_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
 
     /// Public URL of this server, used in links, feed URLs and cookies (https makes cookies
@@ -44,11 +40,7 @@ pub struct SettingsArgs {
 
     /// Where deliveries may go: comma list of external, private, loopback, *, CIDRs and host
     /// globs such as *.example.com.
-    #[arg(
-        long,
-        env = "FEEDHOOKS_ALLOW_HOSTS",
-        default_value = "external",
-    )]
+    #[arg(long, env = "FEEDHOOKS_ALLOW_HOSTS", default_value = "external")]
     pub allow_hosts: AllowList,
 
     /// Delays between delivery attempts, e.g. 10s,1m,10m,1h; one attempt more than delays.

@@ -24,7 +24,9 @@ pub enum DataDirError {
     Locked { path: PathBuf },
     #[error("the key file {path} is damaged: expected {KEY_LEN} bytes, found {found}")]
     BadKey { path: PathBuf, found: usize },
-    #[error("the data directory {path} does not exist (set --data-dir or FEEDHOOKS_DATA_DIR to the server's)")]
+    #[error(
+        "the data directory {path} does not exist (set --data-dir or FEEDHOOKS_DATA_DIR to the server's)"
+    )]
     Missing { path: PathBuf },
 }
 

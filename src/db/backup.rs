@@ -32,9 +32,7 @@ pub fn copy_into(source: &Connection, target: &str) -> Result<(), DbError> {
 
 /// Stores the key in a backup copy.
 pub fn store_key(backup: &Connection, key: &[u8]) -> Result<(), DbError> {
-    backup.execute_batch(&format!(
-        "CREATE TABLE {KEY_TABLE} (key BLOB NOT NULL);"
-    ))?;
+    backup.execute_batch(&format!("CREATE TABLE {KEY_TABLE} (key BLOB NOT NULL);"))?;
     backup.execute(&format!("INSERT INTO {KEY_TABLE} (key) VALUES (?1)"), [key])?;
     Ok(())
 }

@@ -43,7 +43,9 @@ impl Hook {
 /// without its key, say): it sends nothing until an owner enters its secrets again, and no
 /// list or other hook suffers for it.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("its stored secrets cannot be decrypted with this server's key file; edit the hook and enter them again")]
+#[error(
+    "its stored secrets cannot be decrypted with this server's key file; edit the hook and enter them again"
+)]
 pub struct Broken;
 
 /// What a create or an edit sends; on an edit, what is left out stays as it is.

@@ -80,24 +80,39 @@ mod tests {
     fn the_header_counts_only_from_a_trusted_peer() {
         let h = headers(&["203.0.113.7"]);
         assert_eq!(resolve(ip("10.0.0.2"), &h, &trusted("")), ip("10.0.0.2"));
-        assert_eq!(resolve(ip("10.0.0.2"), &h, &trusted("10.0.0.0/8")), ip("203.0.113.7"));
-        assert_eq!(resolve(ip("192.0.2.1"), &h, &trusted("10.0.0.0/8")), ip("192.0.2.1"));
+        assert_eq!(
+            resolve(ip("10.0.0.2"), &h, &trusted("10.0.0.0/8")),
+            ip("203.0.113.7")
+        );
+        assert_eq!(
+            resolve(ip("192.0.2.1"), &h, &trusted("10.0.0.0/8")),
+            ip("192.0.2.1")
+        );
     }
 
     #[test]
     fn entries_a_client_prepended_are_ignored() {
         // The client sent "1.2.3.4" itself; the trusted proxy appended the real address.
         let h = headers(&["1.2.3.4, 203.0.113.7"]);
-        assert_eq!(resolve(ip("10.0.0.2"), &h, &trusted("10.0.0.0/8")), ip("203.0.113.7"));
+        assert_eq!(
+            resolve(ip("10.0.0.2"), &h, &trusted("10.0.0.0/8")),
+            ip("203.0.113.7")
+        );
         // Two trusted proxies in a row, the header split over two lines.
         let h = headers(&["1.2.3.4, 203.0.113.7", "10.0.0.9"]);
-        assert_eq!(resolve(ip("10.0.0.2"), &h, &trusted("10.0.0.0/8")), ip("203.0.113.7"));
+        assert_eq!(
+            resolve(ip("10.0.0.2"), &h, &trusted("10.0.0.0/8")),
+            ip("203.0.113.7")
+        );
     }
 
     #[test]
     fn a_malformed_entry_stops_the_walk_at_the_last_good_hop() {
         let h = headers(&["203.0.113.7, bogus"]);
-        assert_eq!(resolve(ip("10.0.0.2"), &h, &trusted("10.0.0.0/8")), ip("10.0.0.2"));
+        assert_eq!(
+            resolve(ip("10.0.0.2"), &h, &trusted("10.0.0.0/8")),
+            ip("10.0.0.2")
+        );
         let h = headers(&["10.0.0.5"]);
         assert_eq!(
             resolve(ip("10.0.0.2"), &h, &trusted("10.0.0.0/8")),

@@ -14,7 +14,8 @@ use crate::receiver::{Receiver, Reply};
 /// Where `.ci/install-test-tools` puts axe-core and html-validate.
 fn tools() -> PathBuf {
     let dir = PathBuf::from(
-        std::env::var("FEEDHOOKS_TEST_TOOLS").unwrap_or_else(|_| "/opt/feedhooks-test-tools".into()),
+        std::env::var("FEEDHOOKS_TEST_TOOLS")
+            .unwrap_or_else(|_| "/opt/feedhooks-test-tools".into()),
     );
     assert!(
         dir.join("node_modules/axe-core/axe.min.js").exists()
@@ -34,7 +35,12 @@ async fn seeded(app: &TestApp, rx: &Receiver) -> (TestUser, String, Vec<i64>) {
     app.create_feed(&token, "acme-packages").await;
     let f = "/api/v1/feeds/acme-packages";
     let res = app
-        .api(Method::PUT, &format!("{f}/co-owners/bob"), Some(&token), None)
+        .api(
+            Method::PUT,
+            &format!("{f}/co-owners/bob"),
+            Some(&token),
+            None,
+        )
         .await;
     assert_eq!(res.status(), 204);
     let key = app.feed_key(&token, "acme-packages").await;
@@ -42,7 +48,10 @@ async fn seeded(app: &TestApp, rx: &Receiver) -> (TestUser, String, Vec<i64>) {
         "{}/hooks/continuous-integration/trigger-the-downstream-build-of-every-dependent-package",
         rx.url.trim_end_matches('/')
     );
-    let all: Vec<&str> = feedhooks::events::EventType::ALL.iter().map(|e| e.name()).collect();
+    let all: Vec<&str> = feedhooks::events::EventType::ALL
+        .iter()
+        .map(|e| e.name())
+        .collect();
     let mut hooks = vec![];
     for body in [
         json!({"kind": "http", "name": "Build trigger", "events": ["package.added", "build.finished"],
@@ -53,7 +62,12 @@ async fn seeded(app: &TestApp, rx: &Receiver) -> (TestUser, String, Vec<i64>) {
                "config": {"url": rx.url}}),
     ] {
         let res = app
-            .api(Method::POST, &format!("{f}/hooks"), Some(&token), Some(body))
+            .api(
+                Method::POST,
+                &format!("{f}/hooks"),
+                Some(&token),
+                Some(body),
+            )
             .await;
         assert_eq!(res.status(), 201);
         hooks.push(res.json::<Value>().await.unwrap()["id"].as_i64().unwrap());
@@ -88,8 +102,12 @@ axe.run(document, {resultTypes: ['violations']})
 async fn every_page_fits_a_phone_and_passes_axe_and_html_validate() {
     let tools = tools();
     let axe = std::fs::read_to_string(tools.join("node_modules/axe-core/axe.min.js")).unwrap();
-    let rx = Receiver::start(Reply::Full(200, vec![("content-type", "text/html".into())],
-        "<html><body><h1>Thanks</h1><p>Build queued.</p></body></html>".into())).await;
+    let rx = Receiver::start(Reply::Full(
+        200,
+        vec![("content-type", "text/html".into())],
+        "<html><body><h1>Thanks</h1><p>Build queued.</p></body></html>".into(),
+    ))
+    .await;
     let app = spawn_app().await;
     let (admin, _token, hooks) = seeded(&app, &rx).await;
     let mut pages = vec![
@@ -101,7 +119,9 @@ async fn every_page_fits_a_phone_and_passes_axe_and_html_validate() {
         "/admin/users".into(),
         "/no/such/page".into(),
     ];
-    for kind in ["http", "email", "hipchat", "slack", "teams", "twilio", "twitter"] {
+    for kind in [
+        "http", "email", "hipchat", "slack", "teams", "twilio", "twitter",
+    ] {
         pages.push(format!("/feeds/acme-packages/hooks/new?kind={kind}"));
     }
     for id in &hooks {
@@ -136,7 +156,11 @@ async fn every_page_fits_a_phone_and_passes_axe_and_html_validate() {
     }
     // The signed-out pages too.
     let anonymous = app.anonymous();
-    std::fs::write(markup.path().join("login.html"), anonymous.get_text("/login").await).unwrap();
+    std::fs::write(
+        markup.path().join("login.html"),
+        anonymous.get_text("/login").await,
+    )
+    .unwrap();
     b.quit().await;
 
     // The recommended rules less two of code style (the DOCTYPE's case, trailing whitespace
@@ -156,8 +180,13 @@ async fn every_page_fits_a_phone_and_passes_axe_and_html_validate() {
         .output()
         .expect("html-validate runs");
     if !out.status.success() {
-        let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
-        let names: Vec<String> = pages.iter().enumerate().map(|(i, p)| format!("page{i:02} = {p}")).collect();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        let names: Vec<String> = pages
+            .iter()
+            .enumerate()
+            .map(|(i, p)| format!("page{i:02} = {p}"))
+            .collect();
         problems.push(format!("html-validate:\n{text}\n({})", names.join(", ")));
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));

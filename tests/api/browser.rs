@@ -113,8 +113,10 @@ impl Driver {
         self.cmd(
             reqwest::Method::POST,
             "/goog/cdp/execute",
-            Some(json!({"cmd": "Emulation.setDeviceMetricsOverride", "params": {
-                "width": width, "height": height, "deviceScaleFactor": 1, "mobile": false}})),
+            Some(
+                json!({"cmd": "Emulation.setDeviceMetricsOverride", "params": {
+                "width": width, "height": height, "deviceScaleFactor": 1, "mobile": false}}),
+            ),
         )
         .await;
     }

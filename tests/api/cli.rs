@@ -313,7 +313,13 @@ fn each_subcommand_help_shows_only_the_flags_it_uses() {
         assert!(out.status.success(), "{args:?}");
         String::from_utf8(out.stdout).unwrap()
     };
-    let server_flags = ["--listen", "--base-url", "--allow-hosts", "--retry-schedule", "--trusted-proxies"];
+    let server_flags = [
+        "--listen",
+        "--base-url",
+        "--allow-hosts",
+        "--retry-schedule",
+        "--trusted-proxies",
+    ];
     for args in [
         &["user", "add"][..],
         &["user", "passwd"],
@@ -341,7 +347,14 @@ fn each_subcommand_help_shows_only_the_flags_it_uses() {
     assert!(err.contains("--listen is a setting of the server"), "{err}");
     // --data-dir, used by every command, goes before or after the subcommand.
     let out = Command::new(BIN)
-        .args(["--data-dir", "/nonexistent/fh", "token", "create", "--user", "x"])
+        .args([
+            "--data-dir",
+            "/nonexistent/fh",
+            "token",
+            "create",
+            "--user",
+            "x",
+        ])
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
@@ -374,6 +387,7 @@ fn the_systemd_unit_in_contrib_is_valid_and_hardened() {
         .arg(&path)
         .output()
         .expect("systemd-analyze is installed (.ci/install-test-tools)");
-    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success() && text.trim().is_empty(), "{text}");
 }

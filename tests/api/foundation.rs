@@ -111,7 +111,10 @@ async fn only_html_pages_set_the_csrf_cookie() {
         );
     }
     let res = reqwest::get(app.url("/login")).await.unwrap();
-    let cookie = res.headers().get("set-cookie").expect("the login page seeds");
+    let cookie = res
+        .headers()
+        .get("set-cookie")
+        .expect("the login page seeds");
     assert!(cookie.to_str().unwrap().starts_with("fh_csrf="));
 }
 

@@ -64,10 +64,18 @@ async fn a_query_the_handler_cannot_read_answers_problem_json_or_a_page() {
     assert_eq!(res.status(), 400);
     assert_eq!(res.headers()["content-type"], "application/problem+json");
     let p: Value = res.json().await.unwrap();
-    assert!(p["detail"].as_str().unwrap().contains("duplicate field"), "{p}");
+    assert!(
+        p["detail"].as_str().unwrap().contains("duplicate field"),
+        "{p}"
+    );
 
     let b = app.sign_in(&admin).await;
     let res = b.get("/login?next=a&next=b").await;
     assert_eq!(res.status(), 400);
-    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
 }

@@ -9,7 +9,11 @@ async fn failed_login(b: &Browser, client: &str, user: &str) -> u16 {
     b.client
         .post(format!("{}/login", b.base))
         .header("X-Forwarded-For", client)
-        .form(&[("csrf", token.as_str()), ("username", user), ("password", "wrong password!")])
+        .form(&[
+            ("csrf", token.as_str()),
+            ("username", user),
+            ("password", "wrong password!"),
+        ])
         .send()
         .await
         .unwrap()
@@ -20,7 +24,10 @@ async fn failed_login(b: &Browser, client: &str, user: &str) -> u16 {
 /// Eight failures from one reported address, each against another account.
 async fn lock_out(b: &Browser, client: impl Fn(usize) -> String) {
     for i in 0..8 {
-        assert_eq!(failed_login(b, &client(i), &format!("nobody{i}")).await, 401);
+        assert_eq!(
+            failed_login(b, &client(i), &format!("nobody{i}")).await,
+            401
+        );
     }
 }
 
@@ -36,7 +43,10 @@ async fn a_trusted_proxy_reports_the_address_throttling_counts() {
     // Another client behind the same proxy is not locked out with the first.
     assert_eq!(failed_login(&b, "203.0.113.8", "someone").await, 401);
     // A value the client wrote itself, left of the proxy's entry, changes nothing.
-    assert_eq!(failed_login(&b, "198.51.100.1, 203.0.113.7", "someone").await, 429);
+    assert_eq!(
+        failed_login(&b, "198.51.100.1, 203.0.113.7", "someone").await,
+        429
+    );
 }
 
 #[tokio::test]
@@ -63,7 +73,11 @@ fn the_request_log_shows_the_client_a_trusted_proxy_reports() {
     assert_eq!(res.status(), 200);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     while !server.log_text().contains("peer=203.0.113.9") {
-        assert!(std::time::Instant::now() < deadline, "{}", server.log_text());
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{}",
+            server.log_text()
+        );
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }

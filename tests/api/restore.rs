@@ -92,7 +92,9 @@ async fn a_backup_restored_into_an_empty_dir_signs_with_the_same_secrets() {
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
     assert!(
-        leftover.iter().all(|n| n == "feedhooks.db" || n == "secret.key"),
+        leftover
+            .iter()
+            .all(|n| n == "feedhooks.db" || n == "secret.key"),
         "only the database and the key: {leftover:?}"
     );
     let db = rusqlite::Connection::open(restored.join("feedhooks.db")).unwrap();
@@ -103,7 +105,10 @@ async fn a_backup_restored_into_an_empty_dir_signs_with_the_same_secrets() {
             |r| r.get(0),
         )
         .unwrap();
-    assert_eq!(tables, 0, "the key lives in the key file, not in the database");
+    assert_eq!(
+        tables, 0,
+        "the key lives in the key file, not in the database"
+    );
     drop(db);
 
     let app = serve(&restored).await;
@@ -137,7 +142,10 @@ async fn restore_refuses_a_used_dir_and_files_that_are_not_backups_and_leaves_no
     let (code, _, err) = run_command(&data_of(&app), &["restore", file.to_str().unwrap()], "");
     assert_ne!(code, 0);
     assert!(err.contains("is not empty"), "{err}");
-    assert_eq!(std::fs::read(data_of(&app).join("secret.key")).unwrap(), key_before);
+    assert_eq!(
+        std::fs::read(data_of(&app).join("secret.key")).unwrap(),
+        key_before
+    );
     let _ = app.shutdown().await;
 
     // A bare database copy (no key inside) and a file that is no database at all.
@@ -148,7 +156,11 @@ async fn restore_refuses_a_used_dir_and_files_that_are_not_backups_and_leaves_no
         .execute_batch("DROP TABLE feedhooks_backup_key")
         .unwrap();
     let junk = scratch.path().join("junk");
-    std::fs::write(&junk, b"not a database, not even close ....................").unwrap();
+    std::fs::write(
+        &junk,
+        b"not a database, not even close ....................",
+    )
+    .unwrap();
     for (source, needle) in [(&bare, "holds no key"), (&junk, "not a feedhooks backup")] {
         let target = scratch.path().join("new/data");
         let (code, _, err) = run_command(&target, &["restore", source.to_str().unwrap()], "");
@@ -156,7 +168,10 @@ async fn restore_refuses_a_used_dir_and_files_that_are_not_backups_and_leaves_no
         let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
         assert_eq!(lines.len(), 1, "{err}");
         assert!(err.contains(needle), "{err}");
-        assert!(!target.exists(), "a failed restore leaves no data dir behind");
+        assert!(
+            !target.exists(),
+            "a failed restore leaves no data dir behind"
+        );
     }
 }
 
@@ -191,7 +206,8 @@ async fn a_database_whose_key_is_lost_is_refused_at_start_with_one_line() {
         let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
         assert_eq!(lines.len(), 1, "one line: {err}");
         assert!(
-            lines[0].contains("does not open the secrets") && lines[0].contains("feedhooks restore"),
+            lines[0].contains("does not open the secrets")
+                && lines[0].contains("feedhooks restore"),
             "{err}"
         );
         assert_eq!(
@@ -240,7 +256,12 @@ async fn a_hook_whose_secrets_do_not_open_is_broken_and_fails_nothing_else() {
     );
     assert_eq!(item(healthy)["broken"], Value::Null);
     let res = app
-        .api(Method::GET, &format!("/api/v1/feeds/f/hooks/{broken}"), Some(&token), None)
+        .api(
+            Method::GET,
+            &format!("/api/v1/feeds/f/hooks/{broken}"),
+            Some(&token),
+            None,
+        )
         .await;
     assert_eq!(res.status(), 200);
 

@@ -49,7 +49,12 @@ async fn schemathesis_finds_no_server_error_and_nothing_undocumented() {
     }
     app.feed_key(&token, "f").await;
     let res = app
-        .api(Method::POST, "/api/v1/feeds/f/hooks/1/ping", Some(&token), None)
+        .api(
+            Method::POST,
+            "/api/v1/feeds/f/hooks/1/ping",
+            Some(&token),
+            None,
+        )
         .await;
     assert_eq!(res.status(), 202, "delivery 1 exists");
 

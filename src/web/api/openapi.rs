@@ -257,10 +257,15 @@ fn event_paths() -> Value {
 
 fn hook_paths() -> Value {
     let (feed, id) = (param("feed", "feed identifier"), param("id", "hook id"));
-    let queued = |field: &str| Some(json!({"type": "object", "properties": {field: {"type": "integer"}}}));
+    let queued =
+        |field: &str| Some(json!({"type": "object", "properties": {field: {"type": "integer"}}}));
     let redeliver_body = json!({"type": "object", "required": ["since"], "properties": {
         "status": {"const": "failed"}, "since": {"type": "string", "format": "date-time"}}});
-    let mut deliveries = listing("The hook's deliveries, newest first", "Delivery", "filter, limit or cursor");
+    let mut deliveries = listing(
+        "The hook's deliveries, newest first",
+        "Delivery",
+        "filter, limit or cursor",
+    );
     deliveries["parameters"] = json!([
         {"name": "status", "in": "query", "schema": {"type": "string", "enum": ["pending", "succeeded", "failed"]}},
         {"name": "event", "in": "query", "schema": {"type": "string"}},
@@ -311,7 +316,10 @@ fn delivery_paths() -> Value {
 
 fn schema_answer() -> (String, Value) {
     let content = json!({"application/schema+json": {"schema": {"type": "object"}}});
-    ("200".into(), json!({"description": "the schema", "content": content}))
+    (
+        "200".into(),
+        json!({"description": "the schema", "content": content}),
+    )
 }
 
 /// The document itself and the event schemas: public, no token.

@@ -277,7 +277,9 @@ mod tests {
             duration_ms: 1,
             request: serde_json::json!({"method": method, "url": "x", "headers": {}, "body": body})
                 .to_string(),
-            response: Some(serde_json::json!({"status": status, "headers": {}, "body": ""}).to_string()),
+            response: Some(
+                serde_json::json!({"status": status, "headers": {}, "body": ""}).to_string(),
+            ),
             error_kind: error.then(|| "http".into()),
             error_message: error.then(|| "503".into()),
         }
@@ -300,13 +302,22 @@ mod tests {
             row(3, "POST", "changed", 200, false),
         ];
         let views = dedupe(rows.iter().map(attempt_view).collect(), &envelope, true);
-        assert_eq!(views[0].body_same_as.as_deref(), Some("the event, shown below"));
+        assert_eq!(
+            views[0].body_same_as.as_deref(),
+            Some("the event, shown below")
+        );
         assert!(views[0].body.is_empty());
         assert_eq!(views[1].body, "changed");
         assert_eq!(views[1].body_same_as, None, "a body that differs is shown");
-        assert_eq!(views[2].body_same_as.as_deref(), Some("the same as attempt 2's"));
+        assert_eq!(
+            views[2].body_same_as.as_deref(),
+            Some("the same as attempt 2's")
+        );
         assert!(views[0].error_overcome && views[1].error_overcome);
         let failed = dedupe(vec![attempt_view(&rows[0])], &envelope, false);
-        assert!(!failed[0].error_overcome, "no later success: the error stands");
+        assert!(
+            !failed[0].error_overcome,
+            "no later success: the error stands"
+        );
     }
 }

@@ -39,7 +39,11 @@ impl HookView {
             disabled_reason: h.disabled_reason.clone(),
             broken: h.broken().map(ToString::to_string),
             events: h.events.iter().map(|e| e.name()).collect(),
-            all_events: h.kind().supported_events().iter().all(|e| h.events.contains(e)),
+            all_events: h
+                .kind()
+                .supported_events()
+                .iter()
+                .all(|e| h.events.contains(e)),
             target,
         }
     }
