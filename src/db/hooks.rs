@@ -160,3 +160,11 @@ pub fn delete_hook(c: &Connection, feed_id: i64, id: i64) -> Result<bool, DbErro
         [id, feed_id],
     )? == 1)
 }
+
+/// Every hook's sealed secrets, to check at start-up that the key file opens them.
+pub fn sealed_secrets(c: &Connection) -> Result<Vec<(i64, Vec<u8>)>, DbError> {
+    let mut stmt =
+        c.prepare("SELECT id, secrets FROM hooks WHERE secrets IS NOT NULL ORDER BY id")?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}

@@ -18,7 +18,11 @@ pub struct Hook {
     pub name: String,
     pub enabled: bool,
     pub events: Vec<EventType>,
-    pub config: HookConfig,
+    kind: HookKind,
+    /// The settings with their secrets; broken when the key file cannot open those.
+    pub config: Result<HookConfig, Broken>,
+    /// The settings without secrets, as stored: what pages and the API show, broken or not.
+    pub public: Value,
     pub disabled_reason: Option<String>,
     pub consecutive_failures: i64,
     pub created_at: i64,
@@ -27,9 +31,22 @@ pub struct Hook {
 
 impl Hook {
     pub fn kind(&self) -> HookKind {
-        self.config.kind()
+        self.kind
+    }
+
+    pub fn broken(&self) -> Option<&Broken> {
+        self.config.as_ref().err()
     }
 }
+
+/// A hook whose stored secrets this server's key file cannot open (a database restored
+/// without its key, say): it sends nothing until an owner enters its secrets again, and no
+/// list or other hook suffers for it.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error(
+    "its stored secrets cannot be decrypted with this server's key file; edit the hook and enter them again"
+)]
+pub struct Broken;
 
 /// What a create or an edit sends; on an edit, what is left out stays as it is.
 #[derive(Debug, Default, Clone, serde::Deserialize)]
@@ -41,20 +58,24 @@ pub struct HookInput {
     pub config: Option<Value>,
 }
 
-/// Rebuilds a hook from its row, opening its sealed secrets.
+/// Rebuilds a hook from its row, opening its sealed secrets; a hook whose secrets do not open
+/// comes back [`Broken`], not as an error.
 pub fn load(row: HookRow, sb: &SecretBox) -> Result<Hook, DomainError> {
     let unexpected = |m: String| DomainError::Unexpected(anyhow::anyhow!("hook {}: {m}", row.id));
     let kind = HookKind::parse(&row.kind)
         .ok_or_else(|| unexpected(format!("unknown kind {}", row.kind)))?;
     let public: Value = serde_json::from_str(&row.config).map_err(|e| unexpected(e.to_string()))?;
-    let secrets: Value = match &row.secrets {
-        Some(sealed) => {
-            let plain = sb.open(sealed).map_err(|e| unexpected(e.to_string()))?;
-            serde_json::from_slice(&plain).map_err(|e| unexpected(e.to_string()))?
-        }
-        None => Value::Object(Map::new()),
+    let secrets: Result<Value, Broken> = match &row.secrets {
+        Some(sealed) => match sb.open(sealed) {
+            Ok(plain) => Ok(serde_json::from_slice(&plain).map_err(|e| unexpected(e.to_string()))?),
+            Err(_) => Err(Broken),
+        },
+        None => Ok(Value::Object(Map::new())),
     };
-    let config = HookConfig::from_stored(kind, &public, &secrets).map_err(unexpected)?;
+    let config = match secrets {
+        Ok(secrets) => Ok(HookConfig::from_stored(kind, &public, &secrets).map_err(unexpected)?),
+        Err(broken) => Err(broken),
+    };
     let names: Vec<String> =
         serde_json::from_str(&row.events).map_err(|e| unexpected(e.to_string()))?;
     Ok(Hook {
@@ -66,7 +87,9 @@ pub fn load(row: HookRow, sb: &SecretBox) -> Result<Hook, DomainError> {
             .iter()
             .filter_map(|n| EventType::from_name(n))
             .collect(),
+        kind,
         config,
+        public,
         disabled_reason: row.disabled_reason,
         consecutive_failures: row.consecutive_failures,
         created_at: row.created_at,
@@ -176,19 +199,14 @@ fn validate(input: &HookInput, previous: Option<&Hook>) -> Result<Validated, Dom
     // An edit merges the given settings over the stored ones; secrets left out are kept.
     let config_input = match (input.config.as_ref(), previous) {
         (Some(Value::Object(given)), Some(p)) => {
-            let mut merged = p
-                .config
-                .public_json()
-                .as_object()
-                .cloned()
-                .unwrap_or_default();
+            let mut merged = p.public.as_object().cloned().unwrap_or_default();
             merged.remove("secrets_set");
             merged.extend(given.clone());
             Value::Object(merged)
         }
         (Some(given), _) => given.clone(),
         (None, Some(p)) => {
-            let mut kept = p.config.public_json();
+            let mut kept = p.public.clone();
             if let Some(m) = kept.as_object_mut() {
                 m.remove("secrets_set");
             }
@@ -196,7 +214,9 @@ fn validate(input: &HookInput, previous: Option<&Hook>) -> Result<Validated, Dom
         }
         (None, None) => Value::Object(Map::new()),
     };
-    let parsed = HookConfig::from_input(kind, &config_input, previous.map(|p| &p.config));
+    // A broken hook keeps no secrets: the edit must give them again.
+    let kept_secrets = previous.and_then(|p| p.config.as_ref().ok());
+    let parsed = HookConfig::from_input(kind, &config_input, kept_secrets);
     let parsed = match parsed {
         Ok(p) => Some(p),
         Err(errs) => {

@@ -4,6 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 pub mod api;
 pub mod assets;
 pub mod auth;
+pub mod client_ip;
 pub mod csrf;
 pub mod health;
 pub mod middleware;
@@ -21,10 +22,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .wrap(actix_web::middleware::from_fn(middleware::security_headers))
             .wrap(actix_web::middleware::from_fn(middleware::log_request))
             .app_data(web::PathConfig::default().error_handler(|_, req| not_found_for(req)))
+            .app_data(web::QueryConfig::default().error_handler(bad_query_for))
             .route("/healthz", web::get().to(health::healthz))
             .route("/readyz", web::get().to(health::readyz))
             .route("/metrics", web::get().to(health::metrics))
             .route("/static/{file:.*}", web::get().to(assets::serve))
+            .route("/favicon.ico", web::get().to(assets::favicon))
             .service(
                 web::scope("/api/v1")
                     .configure(api::routes)
@@ -125,6 +128,21 @@ fn not_found_for(req: &HttpRequest) -> actix_web::Error {
         api::problem::Problem::not_found().into()
     } else {
         pages::PageError::NotFound.into()
+    }
+}
+
+/// A query string the handler's type cannot take (a parameter twice, say): 400 as the API's
+/// problem+json or as a page, never actix's plain text.
+fn bad_query_for(err: actix_web::error::QueryPayloadError, req: &HttpRequest) -> actix_web::Error {
+    use actix_web::error::QueryPayloadError;
+    let detail = match err {
+        QueryPayloadError::Deserialize(e) => format!("the query string could not be read: {e}"),
+        other => format!("the query string could not be read: {other}"),
+    };
+    if req.path().starts_with("/api/") {
+        api::problem::Problem::new(actix_web::http::StatusCode::BAD_REQUEST, detail).into()
+    } else {
+        pages::PageError::BadRequest(detail).into()
     }
 }
 

@@ -2,6 +2,7 @@
 mod helpers;
 
 mod access;
+mod audit;
 mod browser;
 mod cli;
 mod crash;
@@ -15,7 +16,10 @@ mod matrix;
 mod nuget_feed;
 mod oauth;
 mod openapi;
+mod proxy;
 mod receiver;
+mod restore;
+mod schemathesis;
 mod secrets;
 mod security;
 mod services;

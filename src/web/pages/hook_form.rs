@@ -115,7 +115,7 @@ fn events_view(kind: HookKind, checked: impl Fn(EventType) -> bool) -> Vec<Event
 }
 
 fn secrets_set(hook: Option<&Hook>) -> Vec<String> {
-    hook.map(|h| h.config.public_json())
+    hook.map(|h| h.public.clone())
         .and_then(|p| p.get("secrets_set").cloned())
         .and_then(|v| serde_json::from_value(v).ok())
         .unwrap_or_default()
@@ -124,7 +124,7 @@ fn secrets_set(hook: Option<&Hook>) -> Vec<String> {
 impl HookForm {
     /// A blank form for a new hook, or the stored settings of `hook`.
     pub fn new(kind: HookKind, hook: Option<&Hook>) -> Self {
-        let public = hook.map(|h| h.config.public_json());
+        let public = hook.map(|h| h.public.clone());
         let set = secrets_set(hook);
         let fields = specs(kind)
             .iter()
