@@ -18,6 +18,9 @@ use routes::RouteSink;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("")
+            .wrap(actix_web::middleware::from_fn(
+                pages::error_chrome::with_user,
+            ))
             .wrap(actix_web::middleware::from_fn(csrf::ensure_seed))
             .wrap(actix_web::middleware::from_fn(middleware::security_headers))
             .wrap(actix_web::middleware::from_fn(middleware::log_request))
@@ -146,6 +149,6 @@ fn bad_query_for(err: actix_web::error::QueryPayloadError, req: &HttpRequest) ->
     }
 }
 
-async fn not_found(req: HttpRequest) -> HttpResponse {
-    not_found_for(&req).error_response()
+async fn not_found(req: HttpRequest) -> Result<HttpResponse, actix_web::Error> {
+    Err(not_found_for(&req))
 }

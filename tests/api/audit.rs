@@ -80,6 +80,34 @@ async fn seeded(app: &TestApp, rx: &Receiver) -> (TestUser, String, Vec<i64>) {
     (admin, token, hooks)
 }
 
+/// One source of each kind, whose pages the audit visits too; the npm one points at an
+/// address nothing answers on, so its page shows a failed poll.
+async fn sources(app: &TestApp, token: &str) -> Vec<i64> {
+    let mut ids = vec![];
+    for kind in feedhooks::domain::source_config::SourceKind::ALL {
+        let config = match kind.as_str() {
+            "npm" => {
+                json!({"registry": "http://127.0.0.1:9/", "packages": ["left-pad", "@acme/*"]})
+            }
+            "nuget" => {
+                json!({"service_index": "http://127.0.0.1:9/v3/index.json", "packages": ["Acme.*"]})
+            }
+            _ => json!({}),
+        };
+        let res = app
+            .api(
+                Method::POST,
+                "/api/v1/feeds/acme-packages/sources",
+                Some(token),
+                Some(json!({"kind": kind.as_str(), "name": format!("{} source", kind.as_str()), "config": config})),
+            )
+            .await;
+        assert_eq!(res.status(), 201, "{kind:?}");
+        ids.push(res.json::<Value>().await.unwrap()["id"].as_i64().unwrap());
+    }
+    ids
+}
+
 /// Checks run in the page: the width, anything cut off, and axe-core.
 const LAYOUT: &str = r#"
 const width = window.innerWidth;
@@ -88,6 +116,16 @@ const cut = [...document.querySelectorAll('button, a, input, select, textarea, t
   .filter(e => { const r = e.getBoundingClientRect(); return r.right > width + 1 || r.left < -1; })
   .map(e => e.tagName + ' ' + (e.textContent || e.name || '').trim().slice(0, 40));
 return {scrolls: document.documentElement.scrollWidth > width, cut};
+"#;
+
+/// Cards with a form of at most three fields that are wider than 48rem.
+const WIDE_SHORT_FORMS: &str = r#"
+return [...document.querySelectorAll('.card')]
+  .filter(c => c.querySelector('form') || c.tagName === 'FORM')
+  .filter(c => c.querySelectorAll('input:not([type=hidden]), select, textarea').length <= 3)
+  .filter(c => c.querySelectorAll('table, dl').length === 0)
+  .filter(c => c.getBoundingClientRect().width > 48 * 16)
+  .map(c => Math.round(c.getBoundingClientRect().width) + 'px: ' + c.textContent.trim().replace(/\s+/g, ' ').slice(0, 60));
 "#;
 
 const AXE: &str = r#"
@@ -109,7 +147,8 @@ async fn every_page_fits_a_phone_and_passes_axe_and_html_validate() {
     ))
     .await;
     let app = spawn_app().await;
-    let (admin, _token, hooks) = seeded(&app, &rx).await;
+    let (admin, token, hooks) = seeded(&app, &rx).await;
+    let source_ids = sources(&app, &token).await;
     let mut pages = vec![
         "/feeds".to_owned(),
         "/feeds/acme-packages".into(),
@@ -130,6 +169,18 @@ async fn every_page_fits_a_phone_and_passes_axe_and_html_validate() {
     }
     for id in [1, 2] {
         pages.push(format!("/feeds/acme-packages/deliveries/{id}"));
+    }
+    pages.push("/feeds/acme-packages/sources".into());
+    pages.push("/feeds/acme-packages/sources/new".into());
+    for kind in feedhooks::domain::source_config::SourceKind::ALL {
+        pages.push(format!(
+            "/feeds/acme-packages/sources/new?kind={}",
+            kind.as_str()
+        ));
+    }
+    for id in &source_ids {
+        pages.push(format!("/feeds/acme-packages/sources/{id}"));
+        pages.push(format!("/feeds/acme-packages/sources/{id}/edit"));
     }
 
     let b = Driver::start(360, 800).await;
@@ -153,6 +204,17 @@ async fn every_page_fits_a_phone_and_passes_axe_and_html_validate() {
         }
         let html = http.get(path).await.text().await.unwrap();
         std::fs::write(markup.path().join(format!("page{i:02}.html")), html).unwrap();
+    }
+    // On a wide screen, a card holding a short form is as wide as its fields, not the page.
+    b.resize(1280, 900).await;
+    for path in &pages {
+        b.go(&format!("{}{path}", app.address)).await;
+        let wide = b.exec(WIDE_SHORT_FORMS).await;
+        if wide != json!([]) {
+            problems.push(format!(
+                "{path}: short forms in wide cards at 1280 px: {wide}"
+            ));
+        }
     }
     // The signed-out pages too.
     let anonymous = app.anonymous();

@@ -207,6 +207,32 @@ async fn hook_and_delivery_pages_are_404_to_anyone_without_a_role() {
 }
 
 #[tokio::test]
+async fn error_pages_keep_the_navigation_of_whoever_is_signed_in() {
+    let app = spawn_app().await;
+    let sam = app.sign_in(&app.create_user("sam", false).await).await;
+    for p in [
+        "/no/such/page",
+        "/feeds/nobody-has-this-feed",
+        "/admin/users",
+    ] {
+        let res = sam.get(p).await;
+        let status = res.status();
+        let html = res.text().await.unwrap();
+        assert!(status == 404 || status == 403, "GET {p}: {status}");
+        assert!(
+            html.contains(r#"<a href="/account">sam</a>"#),
+            "GET {p}: {html}"
+        );
+        assert!(html.contains("Sign out"), "GET {p}");
+    }
+    let anon = app.anonymous().get("/no/such/page").await;
+    assert_eq!(anon.status(), 404);
+    let html = anon.text().await.unwrap();
+    assert!(html.contains(r#"<a href="/login">Sign in</a>"#), "{html}");
+    assert!(!html.contains("Sign out"));
+}
+
+#[tokio::test]
 async fn a_wrong_hook_form_comes_back_with_the_values_and_a_message_per_field() {
     let app = spawn_app().await;
     let (owner, _, _) = owner_with_hook(&app, "http://127.0.0.1:9/h").await;
