@@ -186,6 +186,37 @@ impl Session {
         url: &str,
         previous: Option<&Validators>,
     ) -> Result<Fetched, FetchError> {
+        let Some((body, validators)) = self.body(url, previous, "application/json").await? else {
+            return Ok(Fetched::NotModified);
+        };
+        let value: Value = serde_json::from_slice(&body).map_err(|e| {
+            let message = if e.is_eof() {
+                format!("the document ends early ({e}); was it cut off?")
+            } else {
+                e.to_string()
+            };
+            FetchError::malformed(url, message)
+        })?;
+        Ok(Fetched::Fresh(value, validators))
+    }
+
+    /// GETs a document that is not JSON (a .nuspec), whole or not at all.
+    pub async fn bytes(&self, url: &str, accept: &str) -> Result<Vec<u8>, FetchError> {
+        Ok(self
+            .body(url, None, accept)
+            .await?
+            .map(|(body, _)| body)
+            .unwrap_or_default())
+    }
+
+    /// The body of a GET (decompressed, capped), or `None` when it was not modified since
+    /// `previous`.
+    async fn body(
+        &self,
+        url: &str,
+        previous: Option<&Validators>,
+        accept: &str,
+    ) -> Result<Option<(Vec<u8>, Validators)>, FetchError> {
         let parsed = url::Url::parse(url)
             .map_err(|e| FetchError::malformed(url, format!("bad URL: {e}")))?;
         if let Err(blocked) = check_url(&self.upstream.allow, &parsed) {
@@ -197,7 +228,7 @@ impl Session {
             .client
             .get(parsed.clone())
             .headers(self.auth.headers.clone())
-            .header(header::ACCEPT, "application/json");
+            .header(header::ACCEPT, accept);
         if let Some(v) = previous {
             if let Some(etag) = &v.etag {
                 request = request.header(header::IF_NONE_MATCH, etag);
@@ -211,7 +242,7 @@ impl Session {
         })?;
         let status = response.status();
         if status == reqwest::StatusCode::NOT_MODIFIED && previous.is_some() {
-            return Ok(Fetched::NotModified);
+            return Ok(None);
         }
         let headers = response.headers().clone();
         let text = |name: header::HeaderName| {
@@ -252,15 +283,7 @@ impl Session {
         if gzip {
             body = gunzip(&body).map_err(|m| FetchError::malformed(url, m))?;
         }
-        let value: Value = serde_json::from_slice(&body).map_err(|e| {
-            let message = if e.is_eof() {
-                format!("the document ends early ({e}); was it cut off?")
-            } else {
-                e.to_string()
-            };
-            FetchError::malformed(url, message)
-        })?;
-        Ok(Fetched::Fresh(value, validators))
+        Ok(Some((body, validators)))
     }
 
     /// The size of a file (a .nupkg) from a HEAD request, when the server says.

@@ -125,12 +125,44 @@ impl NugetFeed {
     fn tick(s: &mut State) -> String {
         s.clock += 1;
         let fractions = ["", ".5", ".25", ".125", ".0625", ".8589193", ".788239"];
+        let at =
+            time::macros::datetime!(2026-01-01 00:00 UTC) + Duration::from_secs(s.clock.into());
+        let (h, m, sec) = at.to_hms();
         format!(
-            "2026-01-01T00:{:02}:{:02}{}Z",
-            s.clock / 60,
-            s.clock % 60,
+            "{}T{h:02}:{m:02}:{sec:02}{}Z",
+            at.date(),
             fractions[s.clock as usize % fractions.len()]
         )
+    }
+
+    /// Catalog pages of `n` items (nuget.org's hold about 550).
+    pub fn set_catalog_page(&self, n: usize) {
+        self.state.lock().unwrap().catalog_page = n;
+    }
+
+    /// `packages` packages (`Bench.Package00001`, ...) of `versions` versions each, pushed in
+    /// one go: a large feed for the benchmark without a search per push.
+    pub fn fill(&self, packages: usize, versions: usize) {
+        let mut s = self.state.lock().unwrap();
+        for p in 0..packages {
+            let id = format!("Bench.Package{p:05}");
+            let mut package = Package {
+                id: id.clone(),
+                versions: vec![],
+            };
+            for v in 0..versions {
+                let published = Self::tick(&mut s);
+                let v = Version {
+                    version: format!("1.{v}.0"),
+                    listed: true,
+                    deleted: false,
+                    published,
+                };
+                Self::record(&mut s, &id, &v, false);
+                package.versions.push(v);
+            }
+            s.packages.push(package);
+        }
     }
 
     fn record(s: &mut State, id: &str, v: &Version, delete: bool) {
@@ -356,6 +388,33 @@ impl NugetFeed {
         None
     }
 
+    /// The manifest PackageBaseAddress serves at `{base}{id}/{version}/{id}.nuspec`, in the form
+    /// of NuGet's .nuspec reference; its release notes match the catalog leaf's.
+    fn nuspec(&self, path: &str) -> Option<String> {
+        let mut parts = path.strip_prefix("/v3/flat/")?.split('/');
+        let (lower, norm) = (parts.next()?, parts.next()?);
+        let s = self.state.lock().unwrap();
+        let p = s.packages.iter().find(|p| p.id.to_lowercase() == lower)?;
+        let v = p
+            .versions
+            .iter()
+            .find(|v| !v.deleted && lower_norm(&v.version) == norm)?;
+        Some(format!(
+            r#"<?xml version="1.0" encoding="utf-8"?>
+<package xmlns="http://schemas.microsoft.com/packaging/2013/05/nuspec.xsd">
+  <metadata minClientVersion="2.12">
+    <id>{id}</id>
+    <version>{version}</version>
+    <authors>Contoso Ltd, Ann Example</authors>
+    <description>{id} does useful things.</description>
+    <releaseNotes>Notes of {version}</releaseNotes>
+  </metadata>
+</package>"#,
+            id = p.id,
+            version = v.version
+        ))
+    }
+
     /// A catalog entry, shaped like the recorded ones.
     fn entry(&self, id: &str, v: &Version) -> Value {
         let (lower, norm) = (id.to_lowercase(), lower_norm(&v.version));
@@ -418,6 +477,12 @@ async fn serve(req: HttpRequest, feed: web::Data<NugetFeed>) -> HttpResponse {
                 .body("<html><body>Service Unavailable</body></html>");
         }
         _ => {}
+    }
+    if path.ends_with(".nuspec") {
+        return match feed.nuspec(&path) {
+            Some(xml) => HttpResponse::Ok().content_type("application/xml").body(xml),
+            None => HttpResponse::NotFound().finish(),
+        };
     }
     if path.ends_with(".nupkg") {
         return HttpResponse::Ok()

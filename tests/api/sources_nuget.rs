@@ -158,9 +158,8 @@ async fn the_story(catalog: bool) {
         m["Dependencies"],
         json!([{"PackageIdentifier": "Newtonsoft.Json", "PackageVersion": "[13.0.1, )", "TargetFramework": "net8.0"}])
     );
-    if catalog {
-        assert_eq!(m["ReleaseNotes"], "Notes of 2.0.0-RC.1+build.5");
-    }
+    // From the catalog leaf, or without a catalog from the .nuspec beside the package.
+    assert_eq!(m["ReleaseNotes"], "Notes of 2.0.0-RC.1+build.5");
     assert_eq!(added["Username"], "contoso feed");
 
     feed.set_listed("Contoso.Core", "1.1.0", false);

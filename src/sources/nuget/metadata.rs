@@ -56,6 +56,24 @@ pub fn from_entry(entry: &Value, size: Option<u64>) -> Metadata {
     }
 }
 
+/// The `releaseNotes` of a .nuspec, whatever the schema version of its namespace. Registration
+/// entries do not carry release notes, so a feed without a catalog has them only here.
+pub fn release_notes_of_nuspec(xml: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(xml).ok()?;
+    let doc = roxmltree::Document::parse(text).ok()?;
+    let metadata = doc
+        .root_element()
+        .children()
+        .find(|n| n.tag_name().name() == "metadata")?;
+    metadata
+        .children()
+        .find(|n| n.tag_name().name() == "releaseNotes")
+        .and_then(|n| n.text())
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+}
+
 /// Whether a catalog leaf or registration entry is listed: its `listed` flag where it has
 /// one, else the convention that an unlisted package is published in 1900.
 pub fn is_listed(entry: &Value) -> bool {
@@ -89,6 +107,24 @@ mod tests {
         assert_eq!(m["Dependencies"][1]["PackageVersion"], "[1.4.4, )");
         assert_eq!(m["Dependencies"][1]["TargetFramework"], ".NETFramework4.6");
         assert!(!is_listed(&leaf), "published in 1900: unlisted");
+    }
+
+    /// A manifest in the form of NuGet's .nuspec reference (namespace of the 2013/05 schema).
+    #[test]
+    fn release_notes_come_from_the_nuspec() {
+        let nuspec = include_bytes!("../../../tests/fixtures/nuget/contoso.tools.nuspec");
+        assert_eq!(
+            release_notes_of_nuspec(nuspec).as_deref(),
+            Some("Fixes the parser on empty input.\nAdds net8.0.")
+        );
+        let none = br#"<?xml version="1.0"?><package xmlns="http://schemas.microsoft.com/packaging/2010/07/nuspec.xsd"><metadata><id>A</id><version>1.0.0</version></metadata></package>"#;
+        assert_eq!(release_notes_of_nuspec(none), None);
+        assert_eq!(
+            release_notes_of_nuspec(b"<package><metadata>"),
+            None,
+            "not XML"
+        );
+        assert_eq!(release_notes_of_nuspec(b"{\"json\": true}"), None);
     }
 
     #[test]

@@ -110,6 +110,14 @@ impl Resources {
             format!("{base}{id}/{v}/{id}.{v}.nupkg")
         })
     }
+
+    /// The package's manifest, which PackageBaseAddress serves beside the .nupkg.
+    pub fn nuspec_url(&self, id: &str, version: &str) -> Option<String> {
+        self.package_base.as_ref().map(|base| {
+            let (id, v) = (id.to_lowercase(), version::normalize(version));
+            format!("{base}{id}/{v}/{id}.nuspec")
+        })
+    }
 }
 
 pub async fn poll(

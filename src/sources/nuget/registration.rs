@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::Resources;
-use super::metadata::{from_entry, is_listed};
+use super::metadata::{from_entry, is_listed, release_notes_of_nuspec};
 use super::version::normalize;
 use crate::db::sources::{SeenVersion, VersionState, seen_versions_of};
 use crate::domain::DomainError;
@@ -246,7 +246,12 @@ async fn read_registration(
             };
             change.details_url = resources.details_url(&package, &change.version);
             change.download_url = content;
-            change.metadata = Some(from_entry(entry, size).to_json());
+            let mut metadata = from_entry(entry, size);
+            if metadata.release_notes.is_none() {
+                metadata.release_notes =
+                    release_notes(ctx, resources, &package, &change.version).await;
+            }
+            change.metadata = Some(metadata.to_json());
             change.when = entry["published"]
                 .as_str()
                 .filter(|p| !p.starts_with("1900-"))
@@ -255,6 +260,24 @@ async fn read_registration(
         changes.push(change);
     }
     Ok((changes, rows))
+}
+
+/// A version's release notes from its .nuspec. They are a nicety of the payload: a feed that
+/// does not serve the manifest leaves them out, and the poll goes on.
+async fn release_notes(
+    ctx: &PollCtx,
+    resources: &Resources,
+    package: &str,
+    version: &str,
+) -> Option<String> {
+    let url = resources.nuspec_url(package, version)?;
+    match ctx.session.bytes(&url, "application/xml").await {
+        Ok(xml) => release_notes_of_nuspec(&xml),
+        Err(e) => {
+            tracing::debug!(source = ctx.source.id, error = %e, "no .nuspec for release notes");
+            None
+        }
+    }
 }
 
 /// Every (leaf, catalogEntry) of a registration index, fetching the pages it only links.
