@@ -135,13 +135,15 @@ impl NugetFeed {
         )
     }
 
-    /// Catalog pages of `n` items (nuget.org's hold about 550).
+    /// Catalog pages of `n` items (nuget.org's hold about 550). For benches/sources.
+    #[allow(dead_code)]
     pub fn set_catalog_page(&self, n: usize) {
         self.state.lock().unwrap().catalog_page = n;
     }
 
     /// `packages` packages (`Bench.Package00001`, ...) of `versions` versions each, pushed in
-    /// one go: a large feed for the benchmark without a search per push.
+    /// one go: a large feed for benches/sources without a search per push.
+    #[allow(dead_code)]
     pub fn fill(&self, packages: usize, versions: usize) {
         let mut s = self.state.lock().unwrap();
         for p in 0..packages {
