@@ -147,6 +147,7 @@ pub mod checkpoint;
 pub mod credentials;
 pub mod deliveries;
 pub mod delivery_log;
+pub mod event_detail;
 pub mod events;
 pub mod feeds;
 pub mod hooks;

@@ -4,7 +4,7 @@
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
 use super::DbError;
-use super::events::{EventRow, NewEvent, Stored, event_row, store_events_in};
+use super::events::{EventRow, Judge, NewEvent, Stored, event_row, store_events_in};
 
 #[derive(Debug, Clone)]
 pub struct SourceRow {
@@ -259,6 +259,7 @@ pub fn commit_poll(
     c: &mut Connection,
     source_id: i64,
     p: &PollCommit,
+    judge: Judge,
 ) -> Result<Option<Vec<Stored>>, DbError> {
     let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let exists: bool = tx.query_row(
@@ -269,7 +270,7 @@ pub fn commit_poll(
     if !exists {
         return Ok(None);
     }
-    let stored = store_events_in(&tx, &p.events)?;
+    let stored = store_events_in(&tx, &p.events, judge)?;
     let created = stored
         .iter()
         .filter(|s| matches!(s, Stored::Created { .. }))

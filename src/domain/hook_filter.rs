@@ -207,6 +207,24 @@ impl HookFilter {
     }
 }
 
+/// The [`crate::db::events::Judge`] of ingest: a hook's stored filter against an event. A stored
+/// filter was checked when it was saved; one that no longer reads lets events through, since
+/// an event withheld by a broken filter would be lost to that hook without a word.
+pub fn judge(filter: &str, event_type: &str, payload: &Value) -> Result<(), String> {
+    let (Ok(filter), Some(event)) = (
+        serde_json::from_str::<HookFilter>(filter),
+        EventType::from_name(event_type),
+    ) else {
+        tracing::warn!(
+            filter,
+            event_type,
+            "a stored hook filter does not read; letting the event through"
+        );
+        return Ok(());
+    };
+    filter.check(event, payload)
+}
+
 /// SemVer 2 and NuGet agree: a version is a prerelease when a `-` label follows its numbers,
 /// before any `+` build metadata (`1.0.0-beta.1`, `2.0.0-rc+build.5`; not `1.0.0+build-5`).
 pub fn is_prerelease(version: &str) -> bool {

@@ -3,6 +3,7 @@ use serde_json::{Map, Value};
 
 use super::access::FeedAccess;
 use super::hook_config::{HookConfig, HookKind};
+use super::hook_filter::HookFilter;
 use super::names::label;
 use super::secret_box::SecretBox;
 use super::time::now_ms;
@@ -18,6 +19,8 @@ pub struct Hook {
     pub name: String,
     pub enabled: bool,
     pub events: Vec<EventType>,
+    /// Which events of those types it delivers.
+    pub filter: HookFilter,
     kind: HookKind,
     /// The settings with their secrets; broken when the key file cannot open those.
     pub config: Result<HookConfig, Broken>,
@@ -56,6 +59,14 @@ pub struct HookInput {
     pub events: Option<Vec<String>>,
     pub enabled: Option<bool>,
     pub config: Option<Value>,
+    /// A new filter, whole (`null` removes it); left out, the filter stays.
+    #[serde(default, deserialize_with = "present")]
+    pub filter: Option<Value>,
+}
+
+/// A field given as `null` is `Some(Value::Null)`, not absent: `"filter": null` clears.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    <Value as serde::Deserialize>::deserialize(d).map(Some)
 }
 
 /// Rebuilds a hook from its row, opening its sealed secrets; a hook whose secrets do not open
@@ -78,6 +89,10 @@ pub fn load(row: HookRow, sb: &SecretBox) -> Result<Hook, DomainError> {
     };
     let names: Vec<String> =
         serde_json::from_str(&row.events).map_err(|e| unexpected(e.to_string()))?;
+    let filter = match &row.filter {
+        Some(f) => serde_json::from_str(f).map_err(|e| unexpected(format!("filter: {e}")))?,
+        None => HookFilter::default(),
+    };
     Ok(Hook {
         id: row.id,
         feed_id: row.feed_id,
@@ -87,6 +102,7 @@ pub fn load(row: HookRow, sb: &SecretBox) -> Result<Hook, DomainError> {
             .iter()
             .filter_map(|n| EventType::from_name(n))
             .collect(),
+        filter,
         kind,
         config,
         public,
@@ -149,6 +165,7 @@ struct Validated {
     name: String,
     enabled: bool,
     events: Vec<EventType>,
+    filter: HookFilter,
     config: HookConfig,
     generated_secret: Option<String>,
 }
@@ -196,6 +213,13 @@ fn validate(input: &HookInput, previous: Option<&Hook>) -> Result<Validated, Dom
         input.events.as_ref().or(previous_names.as_ref()),
         &mut errors,
     );
+    let filter = match (&input.filter, previous) {
+        (Some(given), _) => HookFilter::from_json(Some(given))
+            .map_err(|errs| errors.extend(errs))
+            .unwrap_or_default(),
+        (None, Some(p)) => p.filter.clone(),
+        (None, None) => HookFilter::default(),
+    };
     // An edit merges the given settings over the stored ones; secrets left out are kept.
     let config_input = match (input.config.as_ref(), previous) {
         (Some(Value::Object(given)), Some(p)) => {
@@ -232,6 +256,7 @@ fn validate(input: &HookInput, previous: Option<&Hook>) -> Result<Validated, Dom
                 .or(previous.map(|p| p.enabled))
                 .unwrap_or(true),
             events,
+            filter,
             config: p.config,
             generated_secret: p.generated_secret,
         }),
@@ -244,6 +269,8 @@ struct Sealed {
     mask: i64,
     config: String,
     secrets: Option<Vec<u8>>,
+    /// `None` for a filter that lets everything through: such hooks fan out in bulk.
+    filter: Option<String>,
 }
 
 fn seal(v: &Validated, sb: &SecretBox) -> Sealed {
@@ -255,6 +282,7 @@ fn seal(v: &Validated, sb: &SecretBox) -> Sealed {
         mask: EventType::mask(&v.events),
         config: v.config.public_json().to_string(),
         secrets: has_secrets.then(|| sb.seal(secrets.to_string().as_bytes())),
+        filter: (!v.filter.passes_everything()).then(|| v.filter.to_json().to_string()),
     }
 }
 
@@ -280,6 +308,7 @@ pub async fn create_hook(
                 event_mask: s.mask,
                 config: &s.config,
                 secrets: s.secrets.as_deref(),
+                filter: s.filter.as_deref(),
             };
             hooks::insert_hook(c, feed_id, &w, now_ms())
         })
@@ -312,6 +341,7 @@ pub async fn update_hook(
                 event_mask: s.mask,
                 config: &s.config,
                 secrets: s.secrets.as_deref(),
+                filter: s.filter.as_deref(),
             };
             hooks::update_hook(c, feed_id, id, &w, now_ms())
         })

@@ -3,6 +3,7 @@ pub mod access;
 pub mod accounts;
 pub mod deliveries;
 pub mod error;
+pub mod event_detail;
 pub mod event_writer;
 pub mod feeds;
 pub mod hook_config;

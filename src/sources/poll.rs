@@ -13,6 +13,7 @@ use crate::db::events::Stored;
 use crate::db::feeds::FeedRow;
 use crate::db::sources::{PollCommit, SeenVersion, VersionState, commit_poll};
 use crate::domain::DomainError;
+use crate::domain::hook_filter;
 use crate::domain::ingest::{Origin, prepare_envelope};
 use crate::domain::sources::Source;
 use crate::domain::time::now_ms;
@@ -99,7 +100,7 @@ impl PollCtx {
         let id = self.source.id;
         let stored = self
             .db
-            .write(move |c| commit_poll(c, id, &commit))
+            .write(move |c| commit_poll(c, id, &commit, hook_filter::judge))
             .await
             .map_err(DomainError::from)?
             .ok_or(PollError::Deleted)?;

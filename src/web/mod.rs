@@ -11,7 +11,7 @@ pub mod middleware;
 pub mod pages;
 pub mod routes;
 
-use pages::{account, admin, deliveries, feeds, hook_page, hooks, session, sources};
+use pages::{account, admin, deliveries, events, feeds, hook_page, hooks, session, sources};
 use routes::RouteSink;
 
 /// Every route the server answers. Pages and API call the same domain functions.
@@ -81,6 +81,7 @@ pub fn page_routes(r: &mut impl RouteSink) {
         hook_page::redeliver_failed,
     );
     r.add(M::GET, "/feeds/{feed}/deliveries/{id}", deliveries::show);
+    r.add(M::GET, "/feeds/{feed}/events/{identifier}", events::show);
     r.add(
         M::POST,
         "/feeds/{feed}/deliveries/{id}/redeliver",

@@ -170,6 +170,11 @@ async fn every_page_fits_a_phone_and_passes_axe_and_html_validate() {
     for id in [1, 2] {
         pages.push(format!("/feeds/acme-packages/deliveries/{id}"));
     }
+    let event = spec_example("package.added")["Identifier"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    pages.push(format!("/feeds/acme-packages/events/{event}"));
     pages.push("/feeds/acme-packages/sources".into());
     pages.push("/feeds/acme-packages/sources/new".into());
     for kind in feedhooks::domain::source_config::SourceKind::ALL {

@@ -9,6 +9,7 @@ mod crash;
 mod delivery;
 mod events;
 mod faults;
+mod filters;
 mod foundation;
 mod fuzz;
 mod hostile;

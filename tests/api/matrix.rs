@@ -13,6 +13,8 @@ struct Ids {
     key: i64,
     token: i64,
     source: i64,
+    /// An event of the feed (the ping's).
+    event: String,
 }
 
 fn fill(path: &str, ids: &Ids) -> String {
@@ -36,6 +38,7 @@ fn fill(path: &str, ids: &Ids) -> String {
     path.replace("{feed}", "shared")
         .replace("{username}", "carl")
         .replace("{id}", &id.to_string())
+        .replace("{identifier}", &ids.event)
 }
 
 async fn status(b: &Browser, method: &M, path: &str, csrf: bool) -> (u16, String) {
@@ -117,7 +120,17 @@ async fn every_page_route_answers_each_role_as_the_rules_say() {
         .await
         .unwrap();
     assert_eq!(tokens["items"].as_array().unwrap().len(), 1);
+    let events: Value = app
+        .api(Method::GET, "/api/v1/feeds/shared/events", Some(&t), None)
+        .await
+        .json()
+        .await
+        .unwrap();
     let ids = Ids {
+        event: events["items"][0]["identifier"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
         hook,
         delivery: ping["delivery"].as_i64().unwrap(),
         key: key["id"].as_i64().unwrap(),

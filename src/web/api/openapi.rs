@@ -3,6 +3,7 @@
 use serde_json::{Value, json};
 
 use super::openapi_sources;
+use crate::domain::hook_filter::{BuildResult, Prerelease};
 use crate::events::{EventType, json_schema};
 
 pub(super) fn problem(status: u16, what: &str) -> (String, Value) {
@@ -163,6 +164,15 @@ fn event_schemas() -> Value {
           "username": {"type": ["string", "null"]}, "when": {"type": ["string", "null"]},
           "received_at": {"type": "string", "format": "date-time"}}},
       "Envelope": envelope,
+      "EventDetail": {"allOf": [r("Event"), {"type": "object", "required": ["envelope", "deliveries", "filtered"], "properties": {
+          "source": {"type": ["integer", "null"], "description": "the source that emitted it"},
+          "envelope": {"type": "object"},
+          "deliveries": {"type": "array", "items": {"type": "object", "required": ["id", "hook", "hook_name", "status"], "properties": {
+              "id": {"type": "integer"}, "hook": {"type": "integer"}, "hook_name": {"type": "string"},
+              "status": {"type": "string", "enum": ["pending", "succeeded", "failed"]}}}},
+          "filtered": {"type": "array", "description": "hooks of its type that did not take it, and the rule of their filter that said no",
+              "items": {"type": "object", "required": ["hook", "hook_name", "reason"], "properties": {
+              "hook": {"type": "integer"}, "hook_name": {"type": "string"}, "reason": {"type": "string"}}}}}}]},
       "events": by_name
     })
 }
@@ -173,15 +183,34 @@ fn hook_schemas() -> Value {
           "kind": {"type": "string", "enum": ["http", "email", "hipchat", "slack", "teams", "twilio", "twitter"]},
           "name": {"type": "string"}, "enabled": {"type": "boolean"},
           "events": {"type": "array", "items": {"type": "string", "enum": EventType::ALL.iter().map(|e| e.name()).collect::<Vec<_>>()}},
-          "config": {"type": "object", "description": "settings of the kind; secrets are write-only and kept when left out"}}},
+          "config": {"type": "object", "description": "settings of the kind; secrets are write-only and kept when left out"},
+          "filter": {"oneOf": [r("Filter"), {"type": "null"}], "description": "replaces the filter whole; null removes it; left out, it stays"}}},
+      "Filter": filter_schema(),
       "Hook": {"type": "object", "required": ["id", "kind", "name", "enabled", "events", "config", "broken", "disabled_reason", "created_at"], "properties": {
           "id": {"type": "integer"}, "kind": {"type": "string"}, "name": {"type": "string"}, "enabled": {"type": "boolean"},
           "events": {"type": "array", "items": {"type": "string"}},
           "config": {"type": "object", "description": "settings without secrets; secrets_set names the secrets that have a value"},
+          "filter": r("Filter"),
           "broken": {"type": ["string", "null"], "description": "why the hook cannot send: its stored secrets do not open with this server's key file; a PATCH that gives them again mends it"},
           "disabled_reason": {"type": ["string", "null"]}, "created_at": {"type": "string", "format": "date-time"},
           "secret": {"type": "string", "description": "a generated signing secret, in the answer that made it only"}}}
     })
+}
+
+/// A hook's filter; every part optional, globs with `*` and `?`, case-insensitive.
+fn filter_schema() -> Value {
+    let globs = |what: &str| {
+        json!({"type": "array", "maxItems": 100, "description": what,
+        "items": {"type": "string", "minLength": 1, "maxLength": 200}})
+    };
+    json!({"type": "object", "additionalProperties": false, "properties": {
+        "packages": globs("package identifiers to deliver; empty: all"),
+        "exclude_packages": globs("package identifiers never to deliver"),
+        "prerelease": {"type": "string", "enum": Prerelease::ALL.iter().map(|p| p.as_str()).collect::<Vec<_>>()},
+        "builds": globs("build names to deliver; empty: all"),
+        "branches": globs("build branches to deliver; empty: all"),
+        "results": {"type": "array", "items": {"type": "string", "enum": BuildResult::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>()},
+                    "description": "build.finished results to deliver; empty: all"}}})
 }
 
 fn delivery_schemas() -> Value {
@@ -252,6 +281,11 @@ fn event_paths() -> Value {
           ])
         },
         "get": list
+      },
+      "/feeds/{feed}/events/{identifier}": {
+        "parameters": [param("feed", "feed identifier"), param("identifier", "the event's Identifier")],
+        "get": op("An event with its envelope, its deliveries and the hooks whose filter turned it away", None,
+                  vec![ok(200, "the event", Some(r("EventDetail")))], true)
       }
     })
 }

@@ -49,6 +49,8 @@ struct DeliveryPage {
     hook: HookView,
     delivery: DeliveryView,
     envelope: String,
+    /// The event's own page: its other deliveries, and the hooks that filtered it out.
+    event_link: String,
     attempts: Vec<AttemptView>,
 }
 
@@ -218,8 +220,10 @@ pub async fn show(
         &envelope,
         d.status == "succeeded",
     );
+    let event_link = super::events::event_link(&access.feed.identifier, &d.event_identifier);
     let page = DeliveryPage {
         chrome: Chrome::new(&req, Some(user)),
+        event_link,
         feed: access.feed,
         hook: HookView::new(&hook),
         delivery: DeliveryView::new(&d),

@@ -282,13 +282,7 @@ async fn show_page(
     new_secret: Option<String>,
 ) -> Result<HttpResponse, PageError> {
     let events: Vec<EventRow> = sources::source_events(&state.db, &source, None, 50).await?;
-    let link = |e: &EventRow| {
-        format!(
-            "/api/v1/feeds/{}/events?cursor={}&limit=1",
-            feed.identifier,
-            e.id + 1
-        )
-    };
+    let link = |e: &EventRow| super::events::event_link(&feed.identifier, &e.identifier);
     let page = ShowPage {
         chrome: Chrome::new(req, Some(user)),
         next_poll: if source.enabled && source.kind().mode() == Mode::Polling {
