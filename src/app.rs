@@ -11,6 +11,7 @@ use url::Url;
 use crate::config::Settings;
 use crate::data_dir::{self, DATABASE_FILE, DataDirError, SecretKey};
 use crate::db::deliveries::release_claims;
+use crate::db::hooks::sealed_secrets;
 use crate::db::{Db, DbError};
 use crate::delivery::metrics::Metrics;
 use crate::delivery::recorder::Recorder;
@@ -37,6 +38,16 @@ pub enum StartError {
     Client(String),
     #[error("cannot prepare the first-start setup link: {0}")]
     Setup(crate::domain::DomainError),
+    #[error(
+        "the key file {key} does not open the secrets stored in {database}: put back the {key_name} \
+         this database was made with, or restore both from a backup with `feedhooks restore FILE` \
+         into an empty data dir",
+        key_name = data_dir::KEY_FILE
+    )]
+    WrongKey {
+        key: std::path::PathBuf,
+        database: std::path::PathBuf,
+    },
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: std::net::SocketAddr,
@@ -92,12 +103,33 @@ impl Application {
     /// Prepares the data dir, opens and migrates the database and binds the listener (port 0
     /// picks a free port, which tests read back with [`Application::port`]).
     pub async fn build(settings: Settings) -> Result<Self, StartError> {
+        let key_path = settings.data_dir.join(data_dir::KEY_FILE);
+        let new_key = !key_path.exists();
         let key = data_dir::prepare(&settings.data_dir)?;
         let lock = data_dir::lock(&settings.data_dir)?;
         let db_path = settings.data_dir.join(DATABASE_FILE);
-        let db = tokio::task::spawn_blocking(move || Db::open(&db_path))
-            .await
-            .map_err(DbError::from)??;
+        let db = {
+            let db_path = db_path.clone();
+            tokio::task::spawn_blocking(move || Db::open(&db_path))
+                .await
+                .map_err(DbError::from)??
+        };
+        let secrets = SecretBox::new(&key);
+        let check = secrets.check(&db.run(|c| sealed_secrets(c)).await?);
+        if check.wrong_key() {
+            if new_key {
+                // Made a moment ago for a database that was not new: it must not stay to be
+                // mistaken for the real one.
+                let _ = std::fs::remove_file(&key_path);
+            }
+            return Err(StartError::WrongKey {
+                key: key_path,
+                database: db_path,
+            });
+        }
+        if !check.unopenable.is_empty() {
+            tracing::warn!(hooks = ?check.unopenable, "the key file does not open these hooks' secrets; they are marked broken until their secrets are entered again");
+        }
 
         let addr = settings.listen;
         let bind_error = |source| StartError::Bind { addr, source };
@@ -129,7 +161,6 @@ impl Application {
         }
         let wake = Arc::new(Notify::new());
         let events = EventWriter::start(db.clone(), wake.clone());
-        let secrets = SecretBox::new(&key);
         let metrics = Arc::new(Metrics::default());
         let ctx = SendContext::try_new(
             Arc::new(settings.allow_hosts.clone()),
@@ -139,6 +170,7 @@ impl Application {
         .map_err(StartError::Client)?;
         let upstream = Upstream::new(
             Arc::new(settings.allow_hosts.clone()),
+            settings.delivery_timeout,
             &settings.extra_root_certs,
         )
         .map_err(StartError::Client)?;

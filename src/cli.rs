@@ -1,11 +1,14 @@
-//! The command line: `serve` (the default), user and token administration, and backups.
+//! The command line: `serve` (the default), user and token administration, backup and restore.
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
-use crate::config::{Settings, SettingsArgs};
+use crate::config::{DataDirArg, Settings, SettingsArgs};
 
+/// The server's settings are taken both bare (`feedhooks --listen X`, which serves) and after
+/// `serve`; given bare before a subcommand they are refused ([`misplaced_server_flag`]), so
+/// `feedhooks --listen X user add` is an error instead of a flag silently ignored.
 #[derive(Debug, Parser)]
 #[command(
     name = "feedhooks",
@@ -13,6 +16,8 @@ use crate::config::{Settings, SettingsArgs};
     about = "A self-hosted webhook server for package feeds"
 )]
 pub struct Cli {
+    #[command(flatten)]
+    pub data_dir: DataDirArg,
     #[command(flatten)]
     pub settings: SettingsArgs,
     #[command(subcommand)]
@@ -22,16 +27,22 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the server: web UI, JSON API and delivery worker in one process (the default).
-    Serve,
+    Serve(SettingsArgs),
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
     /// Manage personal access tokens.
     #[command(subcommand)]
     Token(TokenCommand),
-    /// Write a consistent copy of the database to FILE, also while the server runs.
+    /// Write the database and the key that opens its secrets to FILE (mode 0600), also while
+    /// the server runs.
     Backup {
-        /// Where to write the copy; must not exist yet.
+        /// Where to write the backup; must not exist yet.
+        file: PathBuf,
+    },
+    /// Fill a new or empty data dir from a backup FILE: the database and its key file.
+    Restore {
+        /// A file written by `feedhooks backup`.
         file: PathBuf,
     },
 }
@@ -72,7 +83,16 @@ pub enum TokenCommand {
 
 /// Runs the command line and turns every failure into one line on stderr and a non-zero exit.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    if let Some(flag) = misplaced_server_flag(&matches) {
+        Cli::command()
+            .error(
+                clap::error::ErrorKind::ArgumentConflict,
+                format!("--{flag} is a setting of the server: put it after `serve`, or leave out the subcommand"),
+            )
+            .exit();
+    }
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     init_tracing();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
@@ -81,6 +101,17 @@ pub fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// A server flag typed before a subcommand, where that subcommand would not see it. Flags
+/// from the environment are fine: a service's environment file serves every command.
+fn misplaced_server_flag(matches: &ArgMatches) -> Option<String> {
+    matches.subcommand_name()?;
+    SettingsArgs::augment_args(clap::Command::new("serve"))
+        .get_arguments()
+        .map(|a| a.get_id().as_str().to_owned())
+        .find(|id| matches.value_source(id) == Some(clap::parser::ValueSource::CommandLine))
+        .map(|id| id.replace('_', "-"))
 }
 
 /// The error and its causes on one line, skipping causes already quoted by their parent.
@@ -108,9 +139,10 @@ fn init_tracing() {
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
-    let settings = Settings::from(cli.settings);
-    match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => {
+    let data_dir = cli.data_dir.data_dir;
+    match cli.command.unwrap_or(Command::Serve(cli.settings)) {
+        Command::Serve(args) => {
+            let settings = Settings::from_args(data_dir, args);
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()?;
@@ -119,20 +151,26 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 app.run_until_stopped().await
             })
         }
-        Command::Backup { file } => crate::backup::write_backup(&settings.data_dir, &file),
-        Command::User(cmd) => with_store(&settings, |db| crate::admin_cli::user(db, cmd)),
-        Command::Token(cmd) => with_store(&settings, |db| crate::admin_cli::token(db, cmd)),
+        Command::Backup { file } => {
+            crate::data_dir::existing(&data_dir)?;
+            crate::backup::write_backup(&data_dir, &file)
+        }
+        Command::Restore { file } => crate::backup::restore(&file, &data_dir),
+        Command::User(cmd) => with_store(&data_dir, |db| crate::admin_cli::user(db, cmd)),
+        Command::Token(cmd) => with_store(&data_dir, |db| crate::admin_cli::token(db, cmd)),
     }
 }
 
-/// Opens the data dir's database (creating and migrating it if needed) for a one-off command.
-fn with_store<F, Fut>(settings: &Settings, f: F) -> anyhow::Result<()>
+/// Opens the data dir's database (migrating it if needed) for a one-off command; the data dir
+/// must exist already.
+fn with_store<F, Fut>(data_dir: &std::path::Path, f: F) -> anyhow::Result<()>
 where
     F: FnOnce(crate::db::Db) -> Fut,
     Fut: std::future::Future<Output = anyhow::Result<()>>,
 {
-    crate::data_dir::prepare(&settings.data_dir)?;
-    let db = crate::db::Db::open(&settings.data_dir.join(crate::data_dir::DATABASE_FILE))?;
+    crate::data_dir::existing(data_dir)?;
+    crate::data_dir::prepare(data_dir)?;
+    let db = crate::db::Db::open(&data_dir.join(crate::data_dir::DATABASE_FILE))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()

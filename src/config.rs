@@ -1,28 +1,21 @@
 //! Settings: every flag of the command line, each also read from a `FEEDHOOKS_*` variable, and
 //! validated before anything starts, so a bad value ends the process with one clear line.
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
+use ipnet::IpNet;
 use url::Url;
 
 use crate::delivery::allow::AllowList;
 use crate::delivery::retry::{DEFAULT_SCHEDULE, parse_schedule};
 
-/// The settings shared by every command (clap `global`, so `feedhooks --listen X` and
-/// `feedhooks serve --listen X` mean the same).
+/// The one setting every command uses (clap `global`, so it may come before or after the
+/// subcommand).
 #[derive(Debug, Clone, clap::Args)]
-pub struct SettingsArgs {
-    /// Address of the web UI and the JSON API.
-    #[arg(
-        long,
-        env = "FEEDHOOKS_LISTEN",
-        default_value = "127.0.0.1:8080",
-        global = true
-    )]
-    pub listen: SocketAddr,
-
-    /// Directory holding the SQLite database and the secret key file; created on first start.
+pub struct DataDirArg {
+    /// Directory holding the SQLite database and the secret key file; `serve` creates it on
+    /// first start, the other commands need it to exist.
     #[arg(
         long,
         env = "FEEDHOOKS_DATA_DIR",
@@ -30,36 +23,70 @@ pub struct SettingsArgs {
         global = true
     )]
     pub data_dir: PathBuf,
+}
+
+/// The settings of the server: on `serve` and on the bare `feedhooks` that means `serve`, and
+/// shown in no other command's `--help`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SettingsArgs {
+    /// Address of the web UI and the JSON API.
+    #[arg(long, env = "FEEDHOOKS_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
 
     /// Public URL of this server, used in links, feed URLs and cookies (https makes cookies
     /// Secure). Default: http://<listen>.
-    #[arg(long, env = "FEEDHOOKS_BASE_URL", value_parser = parse_base_url, global = true)]
+    #[arg(long, env = "FEEDHOOKS_BASE_URL", value_parser = parse_base_url)]
     pub base_url: Option<Url>,
 
     /// Where deliveries may go: comma list of external, private, loopback, *, CIDRs and host
     /// globs such as *.example.com.
-    #[arg(
-        long,
-        env = "FEEDHOOKS_ALLOW_HOSTS",
-        default_value = "external",
-        global = true
-    )]
+    #[arg(long, env = "FEEDHOOKS_ALLOW_HOSTS", default_value = "external")]
     pub allow_hosts: AllowList,
 
     /// Delays between delivery attempts, e.g. 10s,1m,10m,1h; one attempt more than delays.
     #[arg(long, env = "FEEDHOOKS_RETRY_SCHEDULE", default_value = DEFAULT_SCHEDULE,
-          value_parser = parse_retry_schedule, global = true)]
+          value_parser = parse_retry_schedule)]
     pub retry_schedule: RetrySchedule,
 
     /// Whole-request timeout of one delivery attempt.
     #[arg(long, env = "FEEDHOOKS_DELIVERY_TIMEOUT", default_value = "15s",
-          value_parser = parse_timeout, global = true)]
+          value_parser = parse_timeout)]
     pub delivery_timeout: Duration,
 
     /// Events and delivery logs older than this many days are pruned.
     #[arg(long, env = "FEEDHOOKS_RETENTION_DAYS", default_value_t = 30,
-          value_parser = clap::value_parser!(u32).range(1..=36500), global = true)]
+          value_parser = clap::value_parser!(u32).range(1..=36500))]
     pub retention_days: u32,
+
+    /// Reverse proxies whose X-Forwarded-For is believed: comma list of addresses and CIDRs
+    /// (e.g. 127.0.0.1,10.0.0.0/8). The client address they report is the one login
+    /// throttling counts and logs show. Default: none, the TCP peer is the client.
+    #[arg(long, env = "FEEDHOOKS_TRUSTED_PROXIES", default_value = "",
+          value_parser = parse_trusted_proxies)]
+    pub trusted_proxies: TrustedProxies,
+}
+
+/// A parsed `--trusted-proxies`; a newtype so clap treats the comma list as one value.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TrustedProxies(pub Vec<IpNet>);
+
+impl TrustedProxies {
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        self.0.iter().any(|net| net.contains(&ip))
+    }
+}
+
+fn parse_trusted_proxies(s: &str) -> Result<TrustedProxies, String> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            p.parse::<IpNet>()
+                .or_else(|_| p.parse::<IpAddr>().map(IpNet::from))
+                .map_err(|_| format!("{p:?} is not an address or CIDR (try 10.0.0.0/8)"))
+        })
+        .collect::<Result<_, _>>()
+        .map(TrustedProxies)
 }
 
 /// A parsed `--retry-schedule`; a newtype so clap treats it as one value, not a list.
@@ -102,26 +129,26 @@ pub struct Settings {
     pub retry_schedule: Vec<Duration>,
     pub delivery_timeout: Duration,
     pub retention_days: u32,
+    pub trusted_proxies: TrustedProxies,
     /// Extra trusted root certificates (PEM) for deliveries; tests use their own CA. Not a flag.
     pub extra_root_certs: Vec<Vec<u8>>,
 }
 
-impl From<SettingsArgs> for Settings {
-    fn from(a: SettingsArgs) -> Self {
+impl Settings {
+    pub fn from_args(data_dir: PathBuf, a: SettingsArgs) -> Self {
         Settings {
             listen: a.listen,
-            data_dir: a.data_dir,
+            data_dir,
             base_url: a.base_url,
             allow_hosts: a.allow_hosts,
             retry_schedule: a.retry_schedule.0,
             delivery_timeout: a.delivery_timeout,
             retention_days: a.retention_days,
+            trusted_proxies: a.trusted_proxies,
             extra_root_certs: Vec::new(),
         }
     }
-}
 
-impl Settings {
     /// Defaults for a server on `listen` with its data in `data_dir`; what tests start from.
     pub fn new(listen: SocketAddr, data_dir: PathBuf) -> Self {
         Settings {
@@ -132,6 +159,7 @@ impl Settings {
             retry_schedule: parse_schedule(DEFAULT_SCHEDULE).expect("the default schedule parses"),
             delivery_timeout: Duration::from_secs(15),
             retention_days: 30,
+            trusted_proxies: TrustedProxies::default(),
             extra_root_certs: Vec::new(),
         }
     }

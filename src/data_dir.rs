@@ -24,6 +24,10 @@ pub enum DataDirError {
     Locked { path: PathBuf },
     #[error("the key file {path} is damaged: expected {KEY_LEN} bytes, found {found}")]
     BadKey { path: PathBuf, found: usize },
+    #[error(
+        "the data directory {path} does not exist (set --data-dir or FEEDHOOKS_DATA_DIR to the server's)"
+    )]
+    Missing { path: PathBuf },
 }
 
 /// The server's secret: 32 random bytes from the key file. Purpose-specific keys are derived
@@ -43,6 +47,16 @@ impl SecretKey {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes any key length");
         mac.update(purpose.as_bytes());
         mac.finalize().into_bytes().into()
+    }
+
+    /// The raw key, for a backup file that must carry it.
+    pub(crate) fn bytes(&self) -> &[u8; KEY_LEN] {
+        &self.0
+    }
+
+    /// A key read from a backup; None unless it has the key file's length.
+    pub(crate) fn from_bytes(bytes: &[u8]) -> Option<Self> {
+        bytes.try_into().ok().map(SecretKey)
     }
 
     #[cfg(test)]
@@ -80,6 +94,24 @@ pub fn prepare(dir: &Path) -> Result<SecretKey, DataDirError> {
             path: dir.into(),
             source,
         })?;
+    match read_key(dir)? {
+        Some(key) => Ok(key),
+        None => create_key(dir, &dir.join(KEY_FILE), None),
+    }
+}
+
+/// For the commands other than `serve`: the data dir must already exist, since one made here
+/// by a command run in the wrong directory would only hide the real one.
+pub fn existing(dir: &Path) -> Result<(), DataDirError> {
+    if dir.is_dir() {
+        Ok(())
+    } else {
+        Err(DataDirError::Missing { path: dir.into() })
+    }
+}
+
+/// The key file's key; None when there is no key file yet.
+pub fn read_key(dir: &Path) -> Result<Option<SecretKey>, DataDirError> {
     let path = dir.join(KEY_FILE);
     match fs::File::open(&path) {
         Ok(mut file) => {
@@ -98,16 +130,29 @@ pub fn prepare(dir: &Path) -> Result<SecretKey, DataDirError> {
                         found: bytes.len(),
                     })?;
             tighten_permissions(&path);
-            Ok(SecretKey(key))
+            Ok(Some(SecretKey(key)))
         }
-        Err(e) if e.kind() == io::ErrorKind::NotFound => create_key(dir, &path),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
         Err(source) => Err(DataDirError::ReadKey { path, source }),
     }
 }
 
-fn create_key(dir: &Path, path: &Path) -> Result<SecretKey, DataDirError> {
-    let mut key = [0u8; KEY_LEN];
-    rand::rngs::OsRng.fill_bytes(&mut key);
+/// Writes a key restored from a backup as the key file of `dir`.
+pub fn write_key(dir: &Path, key: &SecretKey) -> Result<(), DataDirError> {
+    create_key(dir, &dir.join(KEY_FILE), Some(key.clone())).map(|_| ())
+}
+
+/// Writes `given`, or a new random key, as the key file.
+fn create_key(
+    dir: &Path,
+    path: &Path,
+    given: Option<SecretKey>,
+) -> Result<SecretKey, DataDirError> {
+    let key = given.map(|k| k.0).unwrap_or_else(|| {
+        let mut key = [0u8; KEY_LEN];
+        rand::rngs::OsRng.fill_bytes(&mut key);
+        key
+    });
     // Written to a temporary name and renamed, so a crash never leaves a short key behind.
     let tmp = dir.join(format!("{KEY_FILE}.tmp"));
     let not_writable = |source| DataDirError::NotWritable {

@@ -159,6 +159,8 @@ fn run_command(data: &Path, args: &[&str], stdin: &str) -> String {
 
 /// Creates the benchmark user in a new data dir; returns (personal token, password).
 pub fn prepare_user(data: &Path) -> (String, &'static str) {
+    // Admin commands need the data dir to exist (only `serve` makes one).
+    std::fs::create_dir_all(data).expect("data dir");
     run_command(
         data,
         &["user", "add", USER, "--admin", "--password-stdin"],

@@ -18,6 +18,12 @@ pub struct NewEvent {
     pub source_id: Option<i64>,
 }
 
+/// Whether a hook's filter (its stored JSON) lets an event (its type's name and the envelope's
+/// `Payload`) through; `Err` is the rule that turned it away. The domain supplies it, so the
+/// store only knows where filters are kept.
+pub type Judge =
+    fn(filter: &str, event_type: &str, payload: &serde_json::Value) -> Result<(), String>;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stored {
     /// New: stored with this many deliveries.
@@ -29,24 +35,44 @@ pub enum Stored {
 }
 
 /// Stores a batch of events, each with one pending delivery per enabled hook of its feed that
-/// subscribes to its type, all in one transaction (one commit for many requests: group commit).
-pub fn store_events(c: &mut Connection, events: &[NewEvent]) -> Result<Vec<Stored>, DbError> {
+/// subscribes to its type and whose filter lets it through, all in one transaction (one commit
+/// for many requests: group commit).
+pub fn store_events(
+    c: &mut Connection,
+    events: &[NewEvent],
+    judge: Judge,
+) -> Result<Vec<Stored>, DbError> {
     let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let out = store_events_in(&tx, events)?;
+    let out = store_events_in(&tx, events, judge)?;
     tx.commit()?;
     Ok(out)
 }
 
 /// [`store_events`] inside a caller's transaction, for writers that commit more with the
 /// events (a source's cursor).
-pub fn store_events_in(tx: &Transaction<'_>, events: &[NewEvent]) -> Result<Vec<Stored>, DbError> {
+pub fn store_events_in(
+    tx: &Transaction<'_>,
+    events: &[NewEvent],
+    judge: Judge,
+) -> Result<Vec<Stored>, DbError> {
     let mut out = Vec::with_capacity(events.len());
     {
         let mut existing = tx.prepare_cached(
             "SELECT sent_hash, deliveries FROM events WHERE feed_id = ?1 AND identifier = ?2",
         )?;
         let mut count = tx.prepare_cached(
-            "SELECT count(*) FROM hooks WHERE feed_id = ?1 AND enabled = 1 AND (event_mask & ?2) != 0",
+            "SELECT count(*) FROM hooks WHERE feed_id = ?1 AND enabled = 1 AND (event_mask & ?2) != 0 AND filter IS NULL",
+        )?;
+        let mut filtered = tx.prepare_cached(
+            "SELECT id, filter FROM hooks INDEXED BY hooks_filtered
+             WHERE feed_id = ?1 AND filter IS NOT NULL AND enabled = 1 AND (event_mask & ?2) != 0",
+        )?;
+        let mut deliver_one = tx.prepare_cached(
+            "INSERT INTO deliveries (hook_id, event_id, event_type, status, due_at, created_at)
+             VALUES (?1, ?2, ?3, 'pending', ?4, ?4)",
+        )?;
+        let mut turned_away = tx.prepare_cached(
+            "INSERT INTO filtered_events (event_id, hook_id, reason) VALUES (?1, ?2, ?3)",
         )?;
         let mut insert = tx.prepare_cached(
             "INSERT INTO events (feed_id, identifier, event_type, username, occurred_at, received_at, body, sent_hash, deliveries, source_id)
@@ -55,7 +81,7 @@ pub fn store_events_in(tx: &Transaction<'_>, events: &[NewEvent]) -> Result<Vec<
         let mut fan_out = tx.prepare_cached(
             "INSERT INTO deliveries (hook_id, event_id, event_type, status, due_at, created_at)
              SELECT id, ?1, ?2, 'pending', ?3, ?3 FROM hooks
-             WHERE feed_id = ?4 AND enabled = 1 AND (event_mask & ?5) != 0",
+             WHERE feed_id = ?4 AND enabled = 1 AND (event_mask & ?5) != 0 AND filter IS NULL",
         )?;
         for e in events {
             let known: Option<(Vec<u8>, i64)> = existing
@@ -71,7 +97,22 @@ pub fn store_events_in(tx: &Transaction<'_>, events: &[NewEvent]) -> Result<Vec<
                 });
                 continue;
             }
-            let deliveries: i64 = count.query_row(params![e.feed_id, e.event_bit], |r| r.get(0))?;
+            let unfiltered: i64 = count.query_row(params![e.feed_id, e.event_bit], |r| r.get(0))?;
+            let with_filters: Vec<(i64, String)> = filtered
+                .query_map(params![e.feed_id, e.event_bit], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?
+                .collect::<Result<_, _>>()?;
+            let verdicts: Vec<(i64, Result<(), String>)> = if with_filters.is_empty() {
+                vec![]
+            } else {
+                let envelope: serde_json::Value = serde_json::from_str(&e.body).unwrap_or_default();
+                with_filters
+                    .iter()
+                    .map(|(hook, f)| (*hook, judge(f, e.event_type, &envelope["Payload"])))
+                    .collect()
+            };
+            let deliveries = unfiltered + verdicts.iter().filter(|(_, v)| v.is_ok()).count() as i64;
             insert.execute(params![
                 e.feed_id,
                 e.identifier,
@@ -85,7 +126,7 @@ pub fn store_events_in(tx: &Transaction<'_>, events: &[NewEvent]) -> Result<Vec<
                 e.source_id
             ])?;
             let event_id = tx.last_insert_rowid();
-            if deliveries > 0 {
+            if unfiltered > 0 {
                 fan_out.execute(params![
                     event_id,
                     e.event_type,
@@ -93,6 +134,14 @@ pub fn store_events_in(tx: &Transaction<'_>, events: &[NewEvent]) -> Result<Vec<
                     e.feed_id,
                     e.event_bit
                 ])?;
+            }
+            for (hook, verdict) in verdicts {
+                match verdict {
+                    Ok(()) => {
+                        deliver_one.execute(params![hook, event_id, e.event_type, e.received_at])?
+                    }
+                    Err(reason) => turned_away.execute(params![event_id, hook, reason])?,
+                };
             }
             out.push(Stored::Created {
                 event_id,
@@ -113,6 +162,18 @@ pub struct EventRow {
     pub received_at: i64,
 }
 
+/// Reads `id, identifier, event_type, username, occurred_at, received_at`.
+pub(super) fn event_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<EventRow> {
+    Ok(EventRow {
+        id: r.get(0)?,
+        identifier: r.get(1)?,
+        event_type: r.get(2)?,
+        username: r.get(3)?,
+        occurred_at: r.get(4)?,
+        received_at: r.get(5)?,
+    })
+}
+
 /// A feed's events, newest first, after the cursor (an event id) when given.
 pub fn list_events(
     c: &Connection,
@@ -125,16 +186,10 @@ pub fn list_events(
          WHERE feed_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3",
     )?;
     let rows = st
-        .query_map(params![feed_id, before.unwrap_or(i64::MAX), limit], |r| {
-            Ok(EventRow {
-                id: r.get(0)?,
-                identifier: r.get(1)?,
-                event_type: r.get(2)?,
-                username: r.get(3)?,
-                occurred_at: r.get(4)?,
-                received_at: r.get(5)?,
-            })
-        })?
+        .query_map(
+            params![feed_id, before.unwrap_or(i64::MAX), limit],
+            event_row,
+        )?
         .collect::<Result<_, _>>()?;
     Ok(rows)
 }

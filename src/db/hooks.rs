@@ -13,6 +13,8 @@ pub struct HookRow {
     pub events: String,
     pub config: String,
     pub secrets: Option<Vec<u8>>,
+    /// The filter's JSON; `None` lets every event of its types through.
+    pub filter: Option<String>,
     pub disabled_reason: Option<String>,
     pub consecutive_failures: i64,
     pub created_at: i64,
@@ -27,10 +29,11 @@ pub struct HookWrite<'a> {
     pub event_mask: i64,
     pub config: &'a str,
     pub secrets: Option<&'a [u8]>,
+    pub filter: Option<&'a str>,
 }
 
 const HOOK_COLUMNS: &str = "id, feed_id, kind, name, enabled, events, config, secrets, disabled_reason, \
-                            consecutive_failures, created_at, updated_at";
+                            consecutive_failures, created_at, updated_at, filter";
 
 fn hook_row(r: &Row<'_>) -> rusqlite::Result<HookRow> {
     Ok(HookRow {
@@ -46,6 +49,7 @@ fn hook_row(r: &Row<'_>) -> rusqlite::Result<HookRow> {
         consecutive_failures: r.get(9)?,
         created_at: r.get(10)?,
         updated_at: r.get(11)?,
+        filter: r.get(12)?,
     })
 }
 
@@ -60,9 +64,9 @@ pub fn insert_hook(
     now: i64,
 ) -> Result<i64, DbError> {
     c.execute(
-        "INSERT INTO hooks (feed_id, kind, name, enabled, events, event_mask, config, secrets, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
-        params![feed_id, h.kind, h.name, h.enabled, h.events, h.event_mask, h.config, h.secrets, now],
+        "INSERT INTO hooks (feed_id, kind, name, enabled, events, event_mask, config, secrets, created_at, updated_at, filter)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10)",
+        params![feed_id, h.kind, h.name, h.enabled, h.events, h.event_mask, h.config, h.secrets, now, h.filter],
     )?;
     Ok(c.last_insert_rowid())
 }
@@ -88,11 +92,11 @@ pub fn update_hook(
         return Ok(false);
     };
     tx.execute(
-        "UPDATE hooks SET name = ?2, enabled = ?3, events = ?4, event_mask = ?5, config = ?6, secrets = ?7, updated_at = ?8,
+        "UPDATE hooks SET name = ?2, enabled = ?3, events = ?4, event_mask = ?5, config = ?6, secrets = ?7, updated_at = ?8, filter = ?9,
                 disabled_reason = CASE WHEN ?3 THEN NULL ELSE disabled_reason END,
                 consecutive_failures = CASE WHEN ?3 AND NOT enabled THEN 0 ELSE consecutive_failures END
          WHERE id = ?1",
-        params![id, h.name, h.enabled, h.events, h.event_mask, h.config, h.secrets, now],
+        params![id, h.name, h.enabled, h.events, h.event_mask, h.config, h.secrets, now, h.filter],
     )?;
     if was_enabled != h.enabled {
         park_or_release(&tx, id, h.enabled, now)?;
@@ -159,4 +163,12 @@ pub fn delete_hook(c: &Connection, feed_id: i64, id: i64) -> Result<bool, DbErro
         "DELETE FROM hooks WHERE id = ?1 AND feed_id = ?2",
         [id, feed_id],
     )? == 1)
+}
+
+/// Every hook's sealed secrets, to check at start-up that the key file opens them.
+pub fn sealed_secrets(c: &Connection) -> Result<Vec<(i64, Vec<u8>)>, DbError> {
+    let mut stmt =
+        c.prepare("SELECT id, secrets FROM hooks WHERE secrets IS NOT NULL ORDER BY id")?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }

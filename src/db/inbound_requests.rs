@@ -3,7 +3,7 @@
 use rusqlite::{Connection, TransactionBehavior, params};
 
 use super::DbError;
-use super::events::{NewEvent, Stored, store_events_in};
+use super::events::{Judge, NewEvent, Stored, store_events_in};
 
 /// A request to record. `headers` and `body` are already redacted and capped.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,6 +44,7 @@ pub fn commit_inbound(
     log: &NewInboundRequest,
     events: &[NewEvent],
     error: Option<&str>,
+    judge: Judge,
 ) -> Result<Option<Vec<Stored>>, DbError> {
     let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let exists: bool = tx.query_row(
@@ -54,7 +55,7 @@ pub fn commit_inbound(
     if !exists {
         return Ok(None);
     }
-    let stored = store_events_in(&tx, events)?;
+    let stored = store_events_in(&tx, events, judge)?;
     let created = stored
         .iter()
         .filter(|s| matches!(s, Stored::Created { .. }))
@@ -150,6 +151,10 @@ pub fn prune_inbound_requests(c: &Connection, cutoff: i64, batch: i64) -> Result
 mod tests {
     use super::*;
 
+    fn pass(_: &str, _: &str, _: &serde_json::Value) -> Result<(), String> {
+        Ok(())
+    }
+
     fn store() -> Connection {
         let mut c = Connection::open_in_memory().unwrap();
         super::super::migrations::apply(&mut c).unwrap();
@@ -198,11 +203,11 @@ mod tests {
     #[test]
     fn events_state_and_log_line_commit_together_and_a_repeat_is_named_so() {
         let mut c = store();
-        let first = commit_inbound(&mut c, &log(10), &[event()], None)
+        let first = commit_inbound(&mut c, &log(10), &[event()], None, pass)
             .unwrap()
             .unwrap();
         assert!(matches!(first[0], Stored::Created { deliveries: 1, .. }));
-        let again = commit_inbound(&mut c, &log(20), &[event()], None)
+        let again = commit_inbound(&mut c, &log(20), &[event()], None, pass)
             .unwrap()
             .unwrap();
         assert!(matches!(again[0], Stored::Duplicate { .. }));
@@ -228,7 +233,7 @@ mod tests {
         let mut c = store();
         let mut bad = log(30);
         bad.outcome = "malformed";
-        commit_inbound(&mut c, &bad, &[], Some("the body is not valid JSON")).unwrap();
+        commit_inbound(&mut c, &bad, &[], Some("the body is not valid JSON"), pass).unwrap();
         let error: Option<String> = c
             .query_row("SELECT last_error FROM sources WHERE id = 5", [], |r| {
                 r.get(0)
@@ -237,7 +242,7 @@ mod tests {
         assert_eq!(error.as_deref(), Some("the body is not valid JSON"));
         c.execute("DELETE FROM sources WHERE id = 5", []).unwrap();
         assert!(
-            commit_inbound(&mut c, &log(40), &[event()], None)
+            commit_inbound(&mut c, &log(40), &[event()], None, pass)
                 .unwrap()
                 .is_none()
         );
@@ -257,7 +262,7 @@ mod tests {
     fn pruning_takes_only_what_is_older_than_the_cutoff() {
         let mut c = store();
         for at in [1, 2, 3, 100] {
-            commit_inbound(&mut c, &log(at), &[], None).unwrap();
+            commit_inbound(&mut c, &log(at), &[], None, pass).unwrap();
         }
         assert_eq!(prune_inbound_requests(&c, 50, 2).unwrap(), 2);
         assert_eq!(prune_inbound_requests(&c, 50, 2).unwrap(), 1);

@@ -8,6 +8,7 @@ const STEPS: &[&str] = &[
     include_str!("../../migrations/0002_accounts.sql"),
     include_str!("../../migrations/0003_events_and_deliveries.sql"),
     include_str!("../../migrations/0004_sources.sql"),
+    include_str!("../../migrations/0005_hook_filters.sql"),
     include_str!("../../migrations/0007_inbound.sql"),
 ];
 

@@ -142,10 +142,12 @@ pub fn schema_version(conn: &Connection) -> Result<i64, DbError> {
     Ok(conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
 }
 
+pub mod backup;
 pub mod checkpoint;
 pub mod credentials;
 pub mod deliveries;
 pub mod delivery_log;
+pub mod event_detail;
 pub mod events;
 pub mod feeds;
 pub mod hooks;

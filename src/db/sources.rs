@@ -4,7 +4,7 @@
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
 use super::DbError;
-use super::events::{EventRow, NewEvent, Stored, store_events_in};
+use super::events::{EventRow, Judge, NewEvent, Stored, event_row, store_events_in};
 
 #[derive(Debug, Clone)]
 pub struct SourceRow {
@@ -259,6 +259,7 @@ pub fn commit_poll(
     c: &mut Connection,
     source_id: i64,
     p: &PollCommit,
+    judge: Judge,
 ) -> Result<Option<Vec<Stored>>, DbError> {
     let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let exists: bool = tx.query_row(
@@ -269,7 +270,7 @@ pub fn commit_poll(
     if !exists {
         return Ok(None);
     }
-    let stored = store_events_in(&tx, &p.events)?;
+    let stored = store_events_in(&tx, &p.events, judge)?;
     let created = stored
         .iter()
         .filter(|s| matches!(s, Stored::Created { .. }))
@@ -339,16 +340,10 @@ pub fn list_source_events(
          WHERE source_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3",
     )?;
     let rows = st
-        .query_map(params![source_id, before.unwrap_or(i64::MAX), limit], |r| {
-            Ok(EventRow {
-                id: r.get(0)?,
-                identifier: r.get(1)?,
-                event_type: r.get(2)?,
-                username: r.get(3)?,
-                occurred_at: r.get(4)?,
-                received_at: r.get(5)?,
-            })
-        })?
+        .query_map(
+            params![source_id, before.unwrap_or(i64::MAX), limit],
+            event_row,
+        )?
         .collect::<Result<_, _>>()?;
     Ok(rows)
 }

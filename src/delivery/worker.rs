@@ -209,7 +209,10 @@ impl Worker {
         };
         // Only the service senders read the envelope; http hooks send the stored bytes as they
         // are, so they skip the parse (a measurable share of each delivery's CPU).
-        let envelope: Value = match hook.config {
+        let Ok(config) = &hook.config else {
+            return park("waiting: the hook's secrets cannot be decrypted; enter them again");
+        };
+        let envelope: Value = match config {
             HookConfig::Http(_) => Value::Null,
             _ => serde_json::from_str(&c.event_body).unwrap_or(Value::Null),
         };
@@ -221,7 +224,7 @@ impl Worker {
             envelope: &envelope,
         };
         let started_at = now_ms();
-        let attempt = hook.config.send(&self.ctx, &ev).await;
+        let attempt = config.send(&self.ctx, &ev).await;
         let number = c.attempts + 1;
         let unit: f64 = rand::thread_rng().r#gen();
         let next = decide(

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use tokio::sync::{Notify, mpsc, oneshot};
 
 use super::DomainError;
+use super::hook_filter;
 use crate::db::Db;
 use crate::db::events::{NewEvent, Stored, store_events};
 
@@ -55,7 +56,10 @@ async fn run(db: Db, mut rx: mpsc::Receiver<Job>, wake: Arc<Notify>) {
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let (events, replies): (Vec<NewEvent>, Vec<_>) =
             std::mem::take(&mut batch).into_iter().unzip();
-        match db.write(move |c| store_events(c, &events)).await {
+        match db
+            .write(move |c| store_events(c, &events, hook_filter::judge))
+            .await
+        {
             Ok(stored) => {
                 if stored
                     .iter()

@@ -3,6 +3,7 @@ use serde_json::{Map, Value};
 
 use super::access::FeedAccess;
 use super::hook_config::{HookConfig, HookKind};
+use super::hook_filter::HookFilter;
 use super::names::label;
 use super::secret_box::SecretBox;
 use super::time::now_ms;
@@ -18,7 +19,13 @@ pub struct Hook {
     pub name: String,
     pub enabled: bool,
     pub events: Vec<EventType>,
-    pub config: HookConfig,
+    /// Which events of those types it delivers.
+    pub filter: HookFilter,
+    kind: HookKind,
+    /// The settings with their secrets; broken when the key file cannot open those.
+    pub config: Result<HookConfig, Broken>,
+    /// The settings without secrets, as stored: what pages and the API show, broken or not.
+    pub public: Value,
     pub disabled_reason: Option<String>,
     pub consecutive_failures: i64,
     pub created_at: i64,
@@ -27,9 +34,22 @@ pub struct Hook {
 
 impl Hook {
     pub fn kind(&self) -> HookKind {
-        self.config.kind()
+        self.kind
+    }
+
+    pub fn broken(&self) -> Option<&Broken> {
+        self.config.as_ref().err()
     }
 }
+
+/// A hook whose stored secrets this server's key file cannot open (a database restored
+/// without its key, say): it sends nothing until an owner enters its secrets again, and no
+/// list or other hook suffers for it.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error(
+    "its stored secrets cannot be decrypted with this server's key file; edit the hook and enter them again"
+)]
+pub struct Broken;
 
 /// What a create or an edit sends; on an edit, what is left out stays as it is.
 #[derive(Debug, Default, Clone, serde::Deserialize)]
@@ -39,24 +59,40 @@ pub struct HookInput {
     pub events: Option<Vec<String>>,
     pub enabled: Option<bool>,
     pub config: Option<Value>,
+    /// A new filter, whole (`null` removes it); left out, the filter stays.
+    #[serde(default, deserialize_with = "present")]
+    pub filter: Option<Value>,
 }
 
-/// Rebuilds a hook from its row, opening its sealed secrets.
+/// A field given as `null` is `Some(Value::Null)`, not absent: `"filter": null` clears.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    <Value as serde::Deserialize>::deserialize(d).map(Some)
+}
+
+/// Rebuilds a hook from its row, opening its sealed secrets; a hook whose secrets do not open
+/// comes back [`Broken`], not as an error.
 pub fn load(row: HookRow, sb: &SecretBox) -> Result<Hook, DomainError> {
     let unexpected = |m: String| DomainError::Unexpected(anyhow::anyhow!("hook {}: {m}", row.id));
     let kind = HookKind::parse(&row.kind)
         .ok_or_else(|| unexpected(format!("unknown kind {}", row.kind)))?;
     let public: Value = serde_json::from_str(&row.config).map_err(|e| unexpected(e.to_string()))?;
-    let secrets: Value = match &row.secrets {
-        Some(sealed) => {
-            let plain = sb.open(sealed).map_err(|e| unexpected(e.to_string()))?;
-            serde_json::from_slice(&plain).map_err(|e| unexpected(e.to_string()))?
-        }
-        None => Value::Object(Map::new()),
+    let secrets: Result<Value, Broken> = match &row.secrets {
+        Some(sealed) => match sb.open(sealed) {
+            Ok(plain) => Ok(serde_json::from_slice(&plain).map_err(|e| unexpected(e.to_string()))?),
+            Err(_) => Err(Broken),
+        },
+        None => Ok(Value::Object(Map::new())),
     };
-    let config = HookConfig::from_stored(kind, &public, &secrets).map_err(unexpected)?;
+    let config = match secrets {
+        Ok(secrets) => Ok(HookConfig::from_stored(kind, &public, &secrets).map_err(unexpected)?),
+        Err(broken) => Err(broken),
+    };
     let names: Vec<String> =
         serde_json::from_str(&row.events).map_err(|e| unexpected(e.to_string()))?;
+    let filter = match &row.filter {
+        Some(f) => serde_json::from_str(f).map_err(|e| unexpected(format!("filter: {e}")))?,
+        None => HookFilter::default(),
+    };
     Ok(Hook {
         id: row.id,
         feed_id: row.feed_id,
@@ -66,7 +102,10 @@ pub fn load(row: HookRow, sb: &SecretBox) -> Result<Hook, DomainError> {
             .iter()
             .filter_map(|n| EventType::from_name(n))
             .collect(),
+        filter,
+        kind,
         config,
+        public,
         disabled_reason: row.disabled_reason,
         consecutive_failures: row.consecutive_failures,
         created_at: row.created_at,
@@ -126,6 +165,7 @@ struct Validated {
     name: String,
     enabled: bool,
     events: Vec<EventType>,
+    filter: HookFilter,
     config: HookConfig,
     generated_secret: Option<String>,
 }
@@ -173,22 +213,24 @@ fn validate(input: &HookInput, previous: Option<&Hook>) -> Result<Validated, Dom
         input.events.as_ref().or(previous_names.as_ref()),
         &mut errors,
     );
+    let filter = match (&input.filter, previous) {
+        (Some(given), _) => HookFilter::from_json(Some(given))
+            .map_err(|errs| errors.extend(errs))
+            .unwrap_or_default(),
+        (None, Some(p)) => p.filter.clone(),
+        (None, None) => HookFilter::default(),
+    };
     // An edit merges the given settings over the stored ones; secrets left out are kept.
     let config_input = match (input.config.as_ref(), previous) {
         (Some(Value::Object(given)), Some(p)) => {
-            let mut merged = p
-                .config
-                .public_json()
-                .as_object()
-                .cloned()
-                .unwrap_or_default();
+            let mut merged = p.public.as_object().cloned().unwrap_or_default();
             merged.remove("secrets_set");
             merged.extend(given.clone());
             Value::Object(merged)
         }
         (Some(given), _) => given.clone(),
         (None, Some(p)) => {
-            let mut kept = p.config.public_json();
+            let mut kept = p.public.clone();
             if let Some(m) = kept.as_object_mut() {
                 m.remove("secrets_set");
             }
@@ -196,7 +238,9 @@ fn validate(input: &HookInput, previous: Option<&Hook>) -> Result<Validated, Dom
         }
         (None, None) => Value::Object(Map::new()),
     };
-    let parsed = HookConfig::from_input(kind, &config_input, previous.map(|p| &p.config));
+    // A broken hook keeps no secrets: the edit must give them again.
+    let kept_secrets = previous.and_then(|p| p.config.as_ref().ok());
+    let parsed = HookConfig::from_input(kind, &config_input, kept_secrets);
     let parsed = match parsed {
         Ok(p) => Some(p),
         Err(errs) => {
@@ -212,6 +256,7 @@ fn validate(input: &HookInput, previous: Option<&Hook>) -> Result<Validated, Dom
                 .or(previous.map(|p| p.enabled))
                 .unwrap_or(true),
             events,
+            filter,
             config: p.config,
             generated_secret: p.generated_secret,
         }),
@@ -224,6 +269,8 @@ struct Sealed {
     mask: i64,
     config: String,
     secrets: Option<Vec<u8>>,
+    /// `None` for a filter that lets everything through: such hooks fan out in bulk.
+    filter: Option<String>,
 }
 
 fn seal(v: &Validated, sb: &SecretBox) -> Sealed {
@@ -235,6 +282,7 @@ fn seal(v: &Validated, sb: &SecretBox) -> Sealed {
         mask: EventType::mask(&v.events),
         config: v.config.public_json().to_string(),
         secrets: has_secrets.then(|| sb.seal(secrets.to_string().as_bytes())),
+        filter: (!v.filter.passes_everything()).then(|| v.filter.to_json().to_string()),
     }
 }
 
@@ -260,6 +308,7 @@ pub async fn create_hook(
                 event_mask: s.mask,
                 config: &s.config,
                 secrets: s.secrets.as_deref(),
+                filter: s.filter.as_deref(),
             };
             hooks::insert_hook(c, feed_id, &w, now_ms())
         })
@@ -292,6 +341,7 @@ pub async fn update_hook(
                 event_mask: s.mask,
                 config: &s.config,
                 secrets: s.secrets.as_deref(),
+                filter: s.filter.as_deref(),
             };
             hooks::update_hook(c, feed_id, id, &w, now_ms())
         })

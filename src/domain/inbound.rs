@@ -7,6 +7,7 @@ use serde_json::json;
 use tokio::sync::Notify;
 
 use super::access::FeedAccess;
+use super::hook_filter;
 use super::ingest::{Origin, prepare_envelope};
 use super::secret_box::SecretBox;
 use super::source_config::{InboundConfig, SourceConfig};
@@ -344,7 +345,7 @@ async fn store(
     log.row.previous_secret = log.previous_secret;
     let row = log.row;
     let stored = db
-        .write(move |c| commit_inbound(c, &row, &events, error.as_deref()))
+        .write(move |c| commit_inbound(c, &row, &events, error.as_deref(), hook_filter::judge))
         .await?;
     stored.ok_or(Refusal::NotFound)
 }

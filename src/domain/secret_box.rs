@@ -48,6 +48,34 @@ impl SecretBox {
     }
 }
 
+/// Which stored secrets a key opens: a key file that opens none of them is not the one the
+/// database was made with; one that opens some leaves the others' hooks broken.
+#[derive(Debug, Default, PartialEq)]
+pub struct KeyCheck {
+    pub sealed: usize,
+    /// The hooks whose secrets this key cannot open.
+    pub unopenable: Vec<i64>,
+}
+
+impl KeyCheck {
+    pub fn wrong_key(&self) -> bool {
+        self.sealed > 0 && self.unopenable.len() == self.sealed
+    }
+}
+
+impl SecretBox {
+    pub fn check(&self, sealed: &[(i64, Vec<u8>)]) -> KeyCheck {
+        KeyCheck {
+            sealed: sealed.len(),
+            unopenable: sealed
+                .iter()
+                .filter(|(_, s)| self.open(s).is_err())
+                .map(|(id, _)| *id)
+                .collect(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -61,5 +89,16 @@ mod tests {
         assert_eq!(a.open(&sealed).unwrap(), b"hunter2");
         assert!(b.open(&sealed).is_err());
         assert_ne!(a.seal(b"x"), a.seal(b"x"), "a fresh nonce each time");
+    }
+
+    #[test]
+    fn a_key_that_opens_no_secret_is_the_wrong_key() {
+        let a = SecretBox::new(&SecretKey::for_tests([1; 32]));
+        let b = SecretBox::new(&SecretKey::for_tests([2; 32]));
+        let sealed = vec![(1, a.seal(b"x")), (2, b.seal(b"y"))];
+        assert_eq!(a.check(&sealed).unopenable, vec![2]);
+        assert!(!a.check(&sealed).wrong_key());
+        assert!(a.check(&sealed[1..]).wrong_key());
+        assert!(!a.check(&[]).wrong_key(), "no secrets: any key will do");
     }
 }

@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 
 use super::FieldError;
 use super::hook_config::Secret;
-use super::hook_config::input::{Input, MAX_TEXT};
+use super::hook_config::input::{Input as ConfigInput, MAX_TEXT};
 
 /// The kinds of sources: two that feedhooks polls, five that push to it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -38,7 +38,127 @@ pub struct KindDef {
     pub mode: Mode,
     /// One line for lists and the kind chooser.
     pub summary: &'static str,
+    /// The settings of `config`, in the form's order.
+    pub fields: &'static [FieldDef],
 }
+
+/// How a setting is entered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Input {
+    Text,
+    Url,
+    /// Write-only: the form shows whether it is set, never its value.
+    Secret,
+    /// A list, one entry per line.
+    Lines,
+    Checkbox,
+}
+
+/// One setting of a kind, for the form and the docs.
+pub struct FieldDef {
+    pub name: &'static str,
+    pub label: &'static str,
+    pub input: Input,
+    pub required: bool,
+    pub help: &'static str,
+}
+
+const fn field(
+    name: &'static str,
+    label: &'static str,
+    input: Input,
+    required: bool,
+    help: &'static str,
+) -> FieldDef {
+    FieldDef {
+        name,
+        label,
+        input,
+        required,
+        help,
+    }
+}
+
+const INTERVAL: FieldDef = field(
+    "interval",
+    "Poll interval",
+    Input::Text,
+    false,
+    "How often to look for changes: from 10s to 24h. Default 60s.",
+);
+const BACKFILL: FieldDef = field(
+    "backfill",
+    "Backfill",
+    Input::Checkbox,
+    false,
+    "Send an event for every package version already there on the first poll. Without it the first poll only records what is there, and only later changes become events.",
+);
+
+const NUGET_FIELDS: &[FieldDef] = &[
+    field(
+        "service_index",
+        "Service index URL",
+        Input::Url,
+        true,
+        "The feed's NuGet V3 index.json, e.g. https://api.nuget.org/v3/index.json or https://nuget.example.com/v3/index.json.",
+    ),
+    field(
+        "packages",
+        "Packages",
+        Input::Lines,
+        false,
+        "Package ids or globs to watch, one per line (MyCompany.*); case does not matter. Empty watches every package.",
+    ),
+    field(
+        "api_key",
+        "API key",
+        Input::Secret,
+        false,
+        "For a private feed that takes an X-NuGet-ApiKey header.",
+    ),
+    field(
+        "username",
+        "Username",
+        Input::Text,
+        false,
+        "For a private feed behind basic auth, with the password.",
+    ),
+    field(
+        "password",
+        "Password",
+        Input::Secret,
+        false,
+        "The basic-auth password.",
+    ),
+    INTERVAL,
+    BACKFILL,
+];
+
+const NPM_FIELDS: &[FieldDef] = &[
+    field(
+        "registry",
+        "Registry URL",
+        Input::Url,
+        true,
+        "The registry's base URL, e.g. https://registry.npmjs.org or http://verdaccio.example.com:4873.",
+    ),
+    field(
+        "packages",
+        "Packages",
+        Input::Lines,
+        true,
+        "Package names or scopes, one per line: left-pad, @acme/* (a scope is expanded through the registry's search).",
+    ),
+    field(
+        "token",
+        "Token",
+        Input::Secret,
+        false,
+        "For a private registry: sent as Authorization: Bearer.",
+    ),
+    INTERVAL,
+    BACKFILL,
+];
 
 const KINDS: [KindDef; 7] = [
     KindDef {
@@ -47,6 +167,7 @@ const KINDS: [KindDef; 7] = [
         label: "NuGet V3 feed",
         mode: Mode::Polling,
         summary: "Polls a NuGet V3 feed (its catalog, or its search and registrations) for added, deleted, unlisted and relisted packages.",
+        fields: NUGET_FIELDS,
     },
     KindDef {
         kind: SourceKind::Npm,
@@ -54,6 +175,7 @@ const KINDS: [KindDef; 7] = [
         label: "npm registry",
         mode: Mode::Polling,
         summary: "Polls an npm registry's package documents for published, unpublished, deprecated and undeprecated versions.",
+        fields: NPM_FIELDS,
     },
     KindDef {
         kind: SourceKind::Github,
@@ -61,6 +183,7 @@ const KINDS: [KindDef; 7] = [
         label: "GitHub",
         mode: Mode::Inbound,
         summary: "Receives GitHub webhooks: Actions workflow runs become build events, published packages package.added.",
+        fields: &[],
     },
     KindDef {
         kind: SourceKind::Gitlab,
@@ -68,6 +191,7 @@ const KINDS: [KindDef; 7] = [
         label: "GitLab",
         mode: Mode::Inbound,
         summary: "Receives GitLab pipeline webhooks as build events.",
+        fields: &[],
     },
     KindDef {
         kind: SourceKind::NpmHook,
@@ -75,6 +199,7 @@ const KINDS: [KindDef; 7] = [
         label: "npm hooks",
         mode: Mode::Inbound,
         summary: "Receives npm registry hooks: publish, unpublish, deprecate and undeprecate.",
+        fields: &[],
     },
     KindDef {
         kind: SourceKind::Verdaccio,
@@ -82,6 +207,7 @@ const KINDS: [KindDef; 7] = [
         label: "Verdaccio notify",
         mode: Mode::Inbound,
         summary: "Receives Verdaccio's notify call on each publish as package.added.",
+        fields: &[],
     },
     KindDef {
         kind: SourceKind::Generic,
@@ -89,6 +215,7 @@ const KINDS: [KindDef; 7] = [
         label: "Generic",
         mode: Mode::Inbound,
         summary: "Receives envelopes in the spec's own format, for scripts that cannot hold a feed key.",
+        fields: &[],
     },
 ];
 
@@ -120,6 +247,10 @@ impl SourceKind {
 
     pub fn mode(self) -> Mode {
         self.def().mode
+    }
+
+    pub fn fields(self) -> &'static [FieldDef] {
+        self.def().fields
     }
 
     pub fn parse(s: &str) -> Option<SourceKind> {
@@ -346,7 +477,7 @@ impl SourceConfig {
         value: &Value,
         previous: Option<&SourceConfig>,
     ) -> Result<SourceConfig, Vec<FieldError>> {
-        let mut input = Input::new(value)?;
+        let mut input = ConfigInput::new(value)?;
         let config = match kind {
             SourceKind::Nuget => {
                 let prev = match previous {
@@ -423,7 +554,7 @@ pub fn new_inbound_secret() -> String {
 }
 
 /// `interval`: a duration such as `60s` or `5m`, from [`MIN_INTERVAL`] to [`MAX_INTERVAL`].
-fn interval(input: &mut Input<'_>) -> Duration {
+fn interval(input: &mut ConfigInput<'_>) -> Duration {
     let Some(text) = input.text("interval", false, 40) else {
         return DEFAULT_INTERVAL;
     };
@@ -442,7 +573,7 @@ fn interval(input: &mut Input<'_>) -> Duration {
 
 /// A list of package names or globs: a JSON array of strings, or (from a form) one per line
 /// or comma-separated. `npm` requires at least one: a registry cannot be listed whole.
-fn globs(input: &mut Input<'_>, name: &'static str, required: bool) -> Vec<String> {
+fn globs(input: &mut ConfigInput<'_>, name: &'static str, required: bool) -> Vec<String> {
     let items: Vec<String> = match input.raw(name) {
         None => vec![],
         Some(Value::Array(a)) => {
@@ -499,6 +630,38 @@ mod tests {
             assert_eq!(SourceKind::parse(k.as_str()), Some(k));
         }
         assert_eq!(SourceKind::names(Mode::Polling), vec!["nuget", "npm"]);
+    }
+
+    #[test]
+    fn each_polling_kind_reads_exactly_the_fields_it_defines() {
+        for kind in [SourceKind::Nuget, SourceKind::Npm] {
+            let mut all = Map::new();
+            for f in kind.fields() {
+                let v = match f.input {
+                    Input::Checkbox => json!(true),
+                    Input::Url => json!("https://feed.example/v3/index.json"),
+                    Input::Lines => json!(["a.*"]),
+                    _ if f.name == "interval" => json!("5m"),
+                    _ => json!("x"),
+                };
+                all.insert(f.name.into(), v);
+            }
+            let c = SourceConfig::from_input(kind, &Value::Object(all), None)
+                .unwrap_or_else(|e| panic!("{kind}: {e:?}"));
+            let public = c.public_json();
+            for f in kind.fields() {
+                let shown = if f.input == Input::Secret {
+                    public["secrets_set"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|n| n == f.name)
+                } else {
+                    !public[f.name].is_null()
+                };
+                assert!(shown, "{kind}: {} is read and answered", f.name);
+            }
+        }
     }
 
     #[test]

@@ -18,8 +18,6 @@ use crate::delivery::senders::http_client::describe;
 
 /// Largest document read: npm package documents of busy packages run to tens of MiB.
 pub const MAX_DOCUMENT: usize = 32 * 1024 * 1024;
-/// A whole request, connection included.
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Requests one source has in flight at once: a good citizen upstream.
 pub const PER_SOURCE_REQUESTS: usize = 4;
@@ -111,10 +109,17 @@ impl Auth {
 pub struct Upstream {
     client: reqwest::Client,
     allow: Arc<AllowList>,
+    /// A whole request, connection included.
+    timeout: Duration,
 }
 
 impl Upstream {
-    pub fn new(allow: Arc<AllowList>, extra_roots: &[Vec<u8>]) -> Result<Self, String> {
+    /// `timeout` bounds each whole request (the server uses `--delivery-timeout`).
+    pub fn new(
+        allow: Arc<AllowList>,
+        timeout: Duration,
+        extra_roots: &[Vec<u8>],
+    ) -> Result<Self, String> {
         let hop_allow = Arc::clone(&allow);
         // Feeds redirect (CDNs, canonical hosts): each hop is checked like the first one.
         let policy = Policy::custom(move |attempt| {
@@ -130,8 +135,8 @@ impl Upstream {
             .no_proxy()
             .dns_resolver(Arc::new(GuardedResolver::new(Arc::clone(&allow))))
             .redirect(policy)
-            .connect_timeout(CONNECT_TIMEOUT)
-            .timeout(REQUEST_TIMEOUT)
+            .connect_timeout(CONNECT_TIMEOUT.min(timeout))
+            .timeout(timeout)
             .user_agent(USER_AGENT);
         for pem in extra_roots {
             let cert = reqwest::Certificate::from_pem(pem)
@@ -139,7 +144,11 @@ impl Upstream {
             builder = builder.add_root_certificate(cert);
         }
         let client = builder.build().map_err(|e| e.to_string())?;
-        Ok(Upstream { client, allow })
+        Ok(Upstream {
+            client,
+            allow,
+            timeout,
+        })
     }
 
     /// A session for one poll of one source: its credentials and its share of requests.
@@ -177,6 +186,37 @@ impl Session {
         url: &str,
         previous: Option<&Validators>,
     ) -> Result<Fetched, FetchError> {
+        let Some((body, validators)) = self.body(url, previous, "application/json").await? else {
+            return Ok(Fetched::NotModified);
+        };
+        let value: Value = serde_json::from_slice(&body).map_err(|e| {
+            let message = if e.is_eof() {
+                format!("the document ends early ({e}); was it cut off?")
+            } else {
+                e.to_string()
+            };
+            FetchError::malformed(url, message)
+        })?;
+        Ok(Fetched::Fresh(value, validators))
+    }
+
+    /// GETs a document that is not JSON (a .nuspec), whole or not at all.
+    pub async fn bytes(&self, url: &str, accept: &str) -> Result<Vec<u8>, FetchError> {
+        Ok(self
+            .body(url, None, accept)
+            .await?
+            .map(|(body, _)| body)
+            .unwrap_or_default())
+    }
+
+    /// The body of a GET (decompressed, capped), or `None` when it was not modified since
+    /// `previous`.
+    async fn body(
+        &self,
+        url: &str,
+        previous: Option<&Validators>,
+        accept: &str,
+    ) -> Result<Option<(Vec<u8>, Validators)>, FetchError> {
         let parsed = url::Url::parse(url)
             .map_err(|e| FetchError::malformed(url, format!("bad URL: {e}")))?;
         if let Err(blocked) = check_url(&self.upstream.allow, &parsed) {
@@ -188,7 +228,7 @@ impl Session {
             .client
             .get(parsed.clone())
             .headers(self.auth.headers.clone())
-            .header(header::ACCEPT, "application/json");
+            .header(header::ACCEPT, accept);
         if let Some(v) = previous {
             if let Some(etag) = &v.etag {
                 request = request.header(header::IF_NONE_MATCH, etag);
@@ -197,13 +237,12 @@ impl Session {
                 request = request.header(header::IF_MODIFIED_SINCE, lm);
             }
         }
-        let response = request
-            .send()
-            .await
-            .map_err(|e| FetchError::Network(describe(&e, &parsed, REQUEST_TIMEOUT).message))?;
+        let response = request.send().await.map_err(|e| {
+            FetchError::Network(describe(&e, &parsed, self.upstream.timeout).message)
+        })?;
         let status = response.status();
         if status == reqwest::StatusCode::NOT_MODIFIED && previous.is_some() {
-            return Ok(Fetched::NotModified);
+            return Ok(None);
         }
         let headers = response.headers().clone();
         let text = |name: header::HeaderName| {
@@ -231,8 +270,9 @@ impl Session {
         let mut body = Vec::new();
         let mut stream = response.bytes_stream();
         while let Some(chunk) = stream.next().await {
-            let chunk = chunk
-                .map_err(|e| FetchError::Network(describe(&e, &parsed, REQUEST_TIMEOUT).message))?;
+            let chunk = chunk.map_err(|e| {
+                FetchError::Network(describe(&e, &parsed, self.upstream.timeout).message)
+            })?;
             if body.len() + chunk.len() > MAX_DOCUMENT {
                 return Err(FetchError::TooLarge {
                     url: url.to_owned(),
@@ -243,15 +283,7 @@ impl Session {
         if gzip {
             body = gunzip(&body).map_err(|m| FetchError::malformed(url, m))?;
         }
-        let value: Value = serde_json::from_slice(&body).map_err(|e| {
-            let message = if e.is_eof() {
-                format!("the document ends early ({e}); was it cut off?")
-            } else {
-                e.to_string()
-            };
-            FetchError::malformed(url, message)
-        })?;
-        Ok(Fetched::Fresh(value, validators))
+        Ok(Some((body, validators)))
     }
 
     /// The size of a file (a .nupkg) from a HEAD request, when the server says.

@@ -7,15 +7,26 @@ use std::sync::Arc;
 use tokio::sync::Notify;
 
 use super::change::{Change, ChangeKind};
-use super::fetch::{FetchError, Session};
+use super::fetch::{FetchError, Session, Validators};
 use crate::db::Db;
 use crate::db::events::Stored;
 use crate::db::feeds::FeedRow;
 use crate::db::sources::{PollCommit, SeenVersion, VersionState, commit_poll};
 use crate::domain::DomainError;
+use crate::domain::hook_filter;
 use crate::domain::ingest::{Origin, prepare_envelope};
 use crate::domain::sources::Source;
 use crate::domain::time::now_ms;
+
+/// What a source's polls remember between polls, in memory only: documents' validators for
+/// conditional requests, and what they stood for. Held while the source is polled, so polls
+/// of one source never overlap.
+#[derive(Default)]
+pub struct Memory {
+    pub validators: HashMap<String, Validators>,
+    /// The resources of a NuGet service index, valid while it answers 304.
+    pub nuget: Option<super::nuget::Resources>,
+}
 
 /// Why a poll made no (further) progress; the text is the source's last error.
 #[derive(Debug, thiserror::Error)]
@@ -89,7 +100,7 @@ impl PollCtx {
         let id = self.source.id;
         let stored = self
             .db
-            .write(move |c| commit_poll(c, id, &commit))
+            .write(move |c| commit_poll(c, id, &commit, hook_filter::judge))
             .await
             .map_err(DomainError::from)?
             .ok_or(PollError::Deleted)?;

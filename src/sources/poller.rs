@@ -2,6 +2,7 @@
 //! sources at a time across the server, each source at most once at a time. A poll that fails
 //! records its error in plain words and backs off; it never touches another source.
 use std::collections::{HashMap, HashSet};
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -11,8 +12,8 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use super::backoff::delay_after_failure;
-use super::fetch::{Auth, Upstream, Validators};
-use super::poll::{PollCtx, PollError};
+use super::fetch::{Auth, Upstream};
+use super::poll::{Memory, PollCtx, PollError};
 use super::{npm, nuget};
 use crate::db::Db;
 use crate::db::feeds::find_feed_by_id;
@@ -28,13 +29,6 @@ pub const CONCURRENT_SOURCES: usize = 4;
 /// The longest the loop sleeps before it looks for due sources again (it is also woken when a
 /// source is created or enabled).
 const IDLE_CHECK: Duration = Duration::from_secs(5);
-
-/// What a source's polls remember between polls, in memory only: documents' validators for
-/// conditional requests. Held while the source is polled, so polls of one source never overlap.
-#[derive(Default)]
-struct Memory {
-    validators: HashMap<String, Validators>,
-}
 
 pub struct Poller {
     db: Db,
@@ -133,8 +127,9 @@ impl Poller {
     }
 
     /// Runs one poll of a source now (waiting for one in flight to end first) and returns the
-    /// events it emitted.
-    pub async fn poll_now(&self, source_id: i64) -> Result<usize, PollError> {
+    /// events it emitted, and why it stopped if it failed (a long catch-up may have committed
+    /// some of its steps before).
+    pub async fn poll_now(&self, source_id: i64) -> (usize, Option<PollError>) {
         self.poll(source_id).await
     }
 
@@ -143,15 +138,22 @@ impl Poller {
         all.entry(source_id).or_default().clone()
     }
 
-    async fn poll(&self, source_id: i64) -> Result<usize, PollError> {
+    async fn poll(&self, source_id: i64) -> (usize, Option<PollError>) {
+        match self.poll_inner(source_id).await {
+            Ok(n) => (n, None),
+            Err((n, e)) => (n, Some(e)),
+        }
+    }
+
+    async fn poll_inner(&self, source_id: i64) -> Result<usize, (usize, PollError)> {
         let memory = self.memory(source_id);
         let mut memory = memory.lock().await;
-        let Some((source, feed)) = self.load(source_id).await? else {
+        let Some((source, feed)) = self.load(source_id).await.map_err(|e| (0, e))? else {
             self.memory
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .remove(&source_id);
-            return Err(PollError::Deleted);
+            return Err((0, PollError::Deleted));
         };
         let interval = source.config.interval().unwrap_or(Duration::from_secs(60));
         let failures = source.state.failures;
@@ -172,9 +174,7 @@ impl Poller {
         };
         let next_poll_at = now_ms() + interval.as_millis() as i64;
         let result = match &source.config {
-            SourceConfig::Nuget(c) => {
-                nuget::poll(&mut ctx, c, &mut memory.validators, next_poll_at).await
-            }
+            SourceConfig::Nuget(c) => nuget::poll(&mut ctx, c, &mut memory, next_poll_at).await,
             SourceConfig::Npm(c) => {
                 npm::poll(&mut ctx, c, &mut memory.validators, next_poll_at).await
             }
@@ -182,7 +182,7 @@ impl Poller {
         };
         match result {
             Ok(()) => Ok(ctx.events),
-            Err(PollError::Deleted) => Err(PollError::Deleted),
+            Err(PollError::Deleted) => Err((ctx.events, PollError::Deleted)),
             Err(e) => {
                 let jitter = rand::thread_rng().gen_range(-1.0..=1.0);
                 let retry_after = match &e {
@@ -203,7 +203,7 @@ impl Poller {
                     .db
                     .run(move |c| record_poll_failure(c, source_id, now, &message, at))
                     .await;
-                Err(e)
+                Err((ctx.events, e))
             }
         }
     }

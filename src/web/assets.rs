@@ -19,3 +19,8 @@ pub async fn serve(path: web::Path<String>) -> HttpResponse {
         None => HttpResponse::NotFound().finish(),
     }
 }
+
+/// `/favicon.ico`, which browsers ask for on every page whatever the markup says.
+pub async fn favicon() -> HttpResponse {
+    serve(web::Path::from("favicon.ico".to_owned())).await
+}

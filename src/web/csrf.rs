@@ -29,7 +29,9 @@ const FORM_LIMIT: usize = 256 * 1024;
 #[derive(Clone)]
 struct Seed(String);
 
-/// Gives every browser a seed cookie, so the first page it sees can already carry a token.
+/// Gives every browser a seed cookie with the first page it sees, so that page can already
+/// carry a token. Only HTML pages get one: API answers have no forms, and a cookie on the
+/// stylesheet or the icon would keep shared caches from storing them.
 pub async fn ensure_seed(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -45,6 +47,14 @@ pub async fn ensure_seed(
         .map(|s| s.cookies_secure())
         .unwrap_or(false);
     let mut res = next.call(req).await?;
+    let is_page = res
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if !is_page {
+        return Ok(res);
+    }
     let cookie = Cookie::build(CSRF_COOKIE, seed)
         .path("/")
         .http_only(true)

@@ -37,10 +37,11 @@ pub async fn log_request(
     let start = Instant::now();
     let method = req.method().clone();
     let path = req.path().to_owned();
-    let peer = req
-        .peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_default();
+    let peer = super::client_ip::of(
+        req.peer_addr(),
+        req.headers(),
+        req.app_data::<actix_web::web::Data<crate::app::AppState>>(),
+    );
     let res = next.call(req).await;
     let ms = start.elapsed().as_secs_f64() * 1000.0;
     match &res {

@@ -96,13 +96,29 @@ impl Driver {
             .as_str()
             .unwrap_or_else(|| panic!("no browser session: {res}"))
             .to_owned();
-        Driver {
+        let driver = Driver {
             child,
             base,
             session,
             http,
             _profile: profile,
-        }
+        };
+        driver.emulate(width, height).await;
+        driver
+    }
+
+    /// Headless Chromium keeps its window at least 500 px wide, so a phone's width is set by
+    /// DevTools' device-metrics override (through chromedriver), which lasts across pages.
+    async fn emulate(&self, width: u32, height: u32) {
+        self.cmd(
+            reqwest::Method::POST,
+            "/goog/cdp/execute",
+            Some(
+                json!({"cmd": "Emulation.setDeviceMetricsOverride", "params": {
+                "width": width, "height": height, "deviceScaleFactor": 1, "mobile": false}}),
+            ),
+        )
+        .await;
     }
 
     async fn cmd(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
@@ -229,6 +245,16 @@ impl Driver {
         .await
     }
 
+    /// Runs an asynchronous script: it ends by calling its last argument with the result.
+    pub async fn exec_async(&self, script: &str) -> Value {
+        self.cmd(
+            reqwest::Method::POST,
+            "/execute/async",
+            Some(json!({"script": script, "args": []})),
+        )
+        .await
+    }
+
     /// Reloads `url` until its page contains `needle`.
     pub async fn wait_for(&self, url: &str, needle: &str) -> String {
         let deadline = Instant::now() + Duration::from_secs(30);
@@ -272,6 +298,7 @@ impl Driver {
             Some(json!({"width": width, "height": height})),
         )
         .await;
+        self.emulate(width, height).await;
     }
 
     pub async fn screenshot(&self) -> Vec<u8> {
@@ -436,7 +463,7 @@ async fn an_owner_sets_up_hooks_and_follows_deliveries_in_chromium() {
 }
 
 /// Signs in through the login form.
-async fn sign_in(b: &Driver, site: &str, user: &crate::helpers::TestUser) {
+pub async fn sign_in(b: &Driver, site: &str, user: &crate::helpers::TestUser) {
     b.go(&format!("{site}/login")).await;
     b.type_into("#username", &user.name).await;
     b.type_into("#password", &user.password).await;

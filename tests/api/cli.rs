@@ -288,3 +288,106 @@ fn the_binary_links_only_the_c_runtime() {
         );
     }
 }
+
+#[test]
+fn commands_other_than_serve_refuse_a_data_dir_that_does_not_exist() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("feedhooks-data");
+    for args in [
+        &["user", "add", "alice", "--password-stdin"][..],
+        &["user", "passwd", "alice", "--password-stdin"],
+        &["token", "create", "--user", "alice"],
+        &["backup", "/tmp/never-written.backup"],
+    ] {
+        let (code, _, err) = run_command(&missing, args, "a long enough password\n");
+        assert_ne!(code, 0, "{args:?}");
+        assert_one_clear_line(&err, &format!("{} does not exist", missing.display()));
+        assert!(!missing.exists(), "{args:?} made a stray data dir");
+    }
+}
+
+#[test]
+fn each_subcommand_help_shows_only_the_flags_it_uses() {
+    let help = |args: &[&str]| {
+        let out = Command::new(BIN).args(args).arg("--help").output().unwrap();
+        assert!(out.status.success(), "{args:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let server_flags = [
+        "--listen",
+        "--base-url",
+        "--allow-hosts",
+        "--retry-schedule",
+        "--trusted-proxies",
+    ];
+    for args in [
+        &["user", "add"][..],
+        &["user", "passwd"],
+        &["token", "create"],
+        &["backup"],
+        &["restore"],
+    ] {
+        let text = help(args);
+        assert!(text.contains("--data-dir"), "{args:?}: {text}");
+        for flag in server_flags {
+            assert!(!text.contains(flag), "{args:?} --help shows {flag}: {text}");
+        }
+    }
+    let serve = help(&["serve"]);
+    for flag in server_flags {
+        assert!(serve.contains(flag), "serve --help lacks {flag}");
+    }
+    // A server flag before another subcommand is an error, not a flag silently ignored.
+    let out = Command::new(BIN)
+        .args(["--listen", "127.0.0.1:1", "token", "create", "--user", "x"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--listen is a setting of the server"), "{err}");
+    // --data-dir, used by every command, goes before or after the subcommand.
+    let out = Command::new(BIN)
+        .args([
+            "--data-dir",
+            "/nonexistent/fh",
+            "token",
+            "create",
+            "--user",
+            "x",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("/nonexistent/fh does not exist"), "{err}");
+}
+
+#[test]
+fn the_systemd_unit_in_contrib_is_valid_and_hardened() {
+    let unit = include_str!("../../contrib/feedhooks.service");
+    for option in [
+        "DynamicUser=yes",
+        "StateDirectory=feedhooks",
+        "NoNewPrivileges=yes",
+        "ProtectSystem=strict",
+        "ProtectHome=yes",
+        "PrivateTmp=yes",
+        "CapabilityBoundingSet=\n",
+        "SystemCallFilter=@system-service",
+        "MemoryDenyWriteExecute=yes",
+        "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX",
+    ] {
+        assert!(unit.contains(option), "the unit lacks {option:?}");
+    }
+    // systemd's own parser: an unknown or misspelt option is reported, so none may be.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("feedhooks.service");
+    std::fs::write(&path, unit.replace("/usr/local/bin/feedhooks", BIN)).unwrap();
+    let out = Command::new("systemd-analyze")
+        .arg("verify")
+        .arg(&path)
+        .output()
+        .expect("systemd-analyze is installed (.ci/install-test-tools)");
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && text.trim().is_empty(), "{text}");
+}

@@ -31,6 +31,8 @@ async fn start(data: std::path::PathBuf) -> Server {
 async fn every_accepted_event_is_delivered_across_repeated_kill_9() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
+    // Admin commands need the data dir to exist (only `serve` makes one).
+    std::fs::create_dir(&data).unwrap();
     let (code, _, err) = run_command(
         &data,
         &["user", "add", "olivia", "--password-stdin"],

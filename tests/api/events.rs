@@ -35,6 +35,7 @@ async fn raw_hook(app: &TestApp, feed: &str, events: &[&str], enabled: bool) {
                 event_mask: feedhooks::events::EventType::mask(&types),
                 config: r#"{"url":"http://127.0.0.1:9/"}"#,
                 secrets: None,
+                filter: None,
             };
             feedhooks::db::hooks::insert_hook(c, f.id, &w, 0)
         })

@@ -213,6 +213,8 @@ async fn a_locked_database_answers_503_and_recovers_when_the_lock_goes() {
 async fn a_backup_taken_under_load_starts_a_working_server() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
+    // Admin commands need the data dir to exist (only `serve` makes one).
+    std::fs::create_dir(&data).unwrap();
     run_command(
         &data,
         &["user", "add", "olivia", "--password-stdin"],
@@ -267,11 +269,10 @@ async fn a_backup_taken_under_load_starts_a_working_server() {
     assert!(sent > 0);
     drop(server);
 
-    // A server on a data dir made from the copy and the key file works and has the data.
+    // A server on a data dir restored from the backup works and has the data.
     let restored = dir.path().join("restored");
-    std::fs::create_dir_all(&restored).unwrap();
-    std::fs::copy(&backup, restored.join("feedhooks.db")).unwrap();
-    std::fs::copy(data.join("secret.key"), restored.join("secret.key")).unwrap();
+    let (code, _, err) = run_command(&restored, &["restore", backup.to_str().unwrap()], "");
+    assert_eq!(code, 0, "{err}");
     let r2 = restored.clone();
     let server = tokio::task::spawn_blocking(move || start_server(&r2, &[]))
         .await

@@ -88,3 +88,42 @@ async fn a_second_start_on_the_same_data_dir_keeps_the_key_and_database() {
     assert_eq!(value, "kept");
     drop(dir);
 }
+
+#[tokio::test]
+async fn only_html_pages_set_the_csrf_cookie() {
+    let app = spawn_app().await;
+    for path in [
+        "/static/style.css",
+        "/favicon.ico",
+        "/healthz",
+        "/readyz",
+        "/metrics",
+        "/api/v1/openapi.json",
+        "/api/v1/feeds",
+        "/api/v1/nowhere",
+        "/static/nothing.css",
+    ] {
+        let res = reqwest::get(app.url(path)).await.unwrap();
+        assert!(
+            res.headers().get("set-cookie").is_none(),
+            "{path} ({}) sets a cookie",
+            res.status()
+        );
+    }
+    let res = reqwest::get(app.url("/login")).await.unwrap();
+    let cookie = res
+        .headers()
+        .get("set-cookie")
+        .expect("the login page seeds");
+    assert!(cookie.to_str().unwrap().starts_with("fh_csrf="));
+}
+
+#[tokio::test]
+async fn the_favicon_is_served_from_the_binary() {
+    let app = spawn_app().await;
+    let res = reqwest::get(app.url("/favicon.ico")).await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "image/x-icon");
+    let body = res.bytes().await.unwrap();
+    assert_eq!(&body[..4], &[0, 0, 1, 0], "an ICO header");
+}

@@ -12,6 +12,9 @@ struct Ids {
     delivery: i64,
     key: i64,
     token: i64,
+    source: i64,
+    /// An event of the feed (the ping's).
+    event: String,
 }
 
 fn fill(path: &str, ids: &Ids) -> String {
@@ -21,6 +24,8 @@ fn fill(path: &str, ids: &Ids) -> String {
         ids.delivery
     } else if path.starts_with("/feeds/{feed}/keys/{id}") {
         ids.key
+    } else if path.starts_with("/feeds/{feed}/sources/{id}") {
+        ids.source
     } else if path.starts_with("/account/tokens/{id}") {
         ids.token
     } else {
@@ -33,6 +38,7 @@ fn fill(path: &str, ids: &Ids) -> String {
     path.replace("{feed}", "shared")
         .replace("{username}", "carl")
         .replace("{id}", &id.to_string())
+        .replace("{identifier}", &ids.event)
 }
 
 async fn status(b: &Browser, method: &M, path: &str, csrf: bool) -> (u16, String) {
@@ -96,6 +102,17 @@ async fn every_page_route_answers_each_role_as_the_rules_say() {
         .json()
         .await
         .unwrap();
+    let source: Value = app
+        .api(
+            Method::POST,
+            "/api/v1/feeds/shared/sources",
+            Some(&t),
+            Some(json!({"kind": "npm", "enabled": false, "config": {"registry": "http://127.0.0.1:9", "packages": ["x"]}})),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     let tokens: Value = app
         .api(Method::GET, "/api/v1/feeds", Some(&t), None)
         .await
@@ -103,11 +120,22 @@ async fn every_page_route_answers_each_role_as_the_rules_say() {
         .await
         .unwrap();
     assert_eq!(tokens["items"].as_array().unwrap().len(), 1);
+    let events: Value = app
+        .api(Method::GET, "/api/v1/feeds/shared/events", Some(&t), None)
+        .await
+        .json()
+        .await
+        .unwrap();
     let ids = Ids {
+        event: events["items"][0]["identifier"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
         hook,
         delivery: ping["delivery"].as_i64().unwrap(),
         key: key["id"].as_i64().unwrap(),
         token: 1,
+        source: source["id"].as_i64().unwrap(),
     };
 
     let anon = app.anonymous();

@@ -47,3 +47,35 @@ async fn the_openapi_document_is_valid_openapi() {
     );
     assert!(ok && out.contains("valid"), "{out}");
 }
+
+#[tokio::test]
+async fn a_query_the_handler_cannot_read_answers_problem_json_or_a_page() {
+    let app = spawn_app().await;
+    let admin = app.create_user("root", true).await;
+    let token = app.token_for(&admin).await;
+    app.create_feed(&token, "f").await;
+    let res = app
+        .client
+        .get(app.url("/api/v1/feeds/f/hooks/1/deliveries?until=x&until=y"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    assert_eq!(res.headers()["content-type"], "application/problem+json");
+    let p: Value = res.json().await.unwrap();
+    assert!(
+        p["detail"].as_str().unwrap().contains("duplicate field"),
+        "{p}"
+    );
+
+    let b = app.sign_in(&admin).await;
+    let res = b.get("/login?next=a&next=b").await;
+    assert_eq!(res.status(), 400);
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+}

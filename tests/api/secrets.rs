@@ -161,6 +161,8 @@ fn secrets_are_shown_once_and_never_again() {
 fn the_server_log_never_holds_a_secret() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
+    // Admin commands need the data dir to exist (only `serve` makes one).
+    std::fs::create_dir(&data).unwrap();
     let (code, _, _) = run_command(
         &data,
         &["user", "add", "root", "--admin", "--password-stdin"],

@@ -52,9 +52,16 @@ impl EmailConfig {
             .from
             .parse()
             .map_err(|e| format!("the From address {:?} is invalid: {e}", self.from))?;
+        // RFC 5322 asks for a Message-ID (spam filters score its absence); under the sender's
+        // domain rather than this machine's host name, which is nobody's business.
+        let message_id = format!("<{}@{}>", uuid::Uuid::new_v4(), from.email.domain());
         let mut builder = Message::builder()
             .from(from)
             .subject(subject.clone())
+            .message_id(Some(message_id))
+            // Set by lettre for multipart bodies only; a text/plain with a charset needs it too
+            // (RFC 2045).
+            .header(lettre::message::header::MIME_VERSION_1_0)
             .user_agent(USER_AGENT.into());
         for to in &self.to {
             let mailbox: Mailbox = to

@@ -75,7 +75,7 @@ fn judge(r: &Received) -> Verdict {
                 .and_then(Value::as_str)
                 .map(str::to_owned)
         })
-        .or_else(|| (!r.body.is_empty()).then(|| r.text()));
+        .or_else(|| (!r.body.is_empty()).then(|| r.readable_text()));
     let detail = match (r.status, detail) {
         (401, Some(d)) => Some(format!("{d} (check the auth token)")),
         (404, Some(d)) => Some(format!("{d} (check the room name or id)")),

@@ -80,7 +80,7 @@ impl Sender for HttpConfig {
         };
         let exchange = http_client::post(ctx, post).await;
         http_client::finish(exchange, &redactor, |r| {
-            let detail = (!r.body.is_empty()).then(|| r.text());
+            let detail = (!r.body.is_empty()).then(|| r.readable_text());
             judge_status(r, "the receiver", detail, true)
         })
     }

@@ -86,6 +86,17 @@ impl Received {
         String::from_utf8_lossy(&self.body).into_owned()
     }
 
+    /// The answer as words for a one-line message: an HTML page (many frameworks' error pages)
+    /// reads as its text, not its markup.
+    pub fn readable_text(&self) -> String {
+        let text = self.text();
+        let html = self
+            .header("content-type")
+            .is_some_and(|t| t.to_ascii_lowercase().contains("html"))
+            || text.trim_start().starts_with('<');
+        if html { html_words(&text) } else { text }
+    }
+
     /// The `Retry-After` wait, if the receiver asked for one.
     pub fn retry_after(&self) -> Option<Duration> {
         parse_retry_after(self.header("retry-after")?, OffsetDateTime::now_utc())
@@ -181,6 +192,49 @@ pub fn judge_status(
             .then(|| r.retry_after())
             .flatten(),
     }
+}
+
+/// The text of an HTML document: tags dropped (with what `<script>`, `<style>` and `<head>`
+/// hold), the common entities decoded. Good enough for a message, not a renderer.
+fn html_words(html: &str) -> String {
+    let mut out = String::with_capacity(html.len() / 2);
+    let mut rest = html;
+    while let Some(open) = rest.find('<') {
+        out.push_str(&rest[..open]);
+        let tag = &rest[open..];
+        let Some(close) = tag.find('>') else { break };
+        let name: String = tag[1..close]
+            .trim_start_matches('/')
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect::<String>()
+            .to_ascii_lowercase();
+        rest = &tag[close + 1..];
+        if !tag[1..].starts_with('/')
+            && matches!(name.as_str(), "script" | "style" | "head" | "title")
+        {
+            let end = format!("</{name}");
+            match rest.to_ascii_lowercase().find(&end) {
+                Some(at) => rest = &rest[at..],
+                None => rest = "",
+            }
+        }
+        out.push(' ');
+    }
+    if !rest.contains('<') {
+        out.push_str(rest);
+    }
+    for (entity, ch) in [
+        ("&lt;", "<"),
+        ("&gt;", ">"),
+        ("&quot;", "\""),
+        ("&#39;", "'"),
+        ("&nbsp;", " "),
+        ("&amp;", "&"),
+    ] {
+        out = out.replace(entity, ch);
+    }
+    out
 }
 
 /// Text squeezed to one line of at most `max` characters, for messages built from answers.

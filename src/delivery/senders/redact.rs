@@ -114,10 +114,11 @@ impl Redactor {
 }
 
 /// A URL that is a secret as a whole (Slack, Teams), as it may be logged:
-/// `scheme://host/[redacted]`.
+/// `scheme://host[:port]/[redacted]`; the port stays so that the logged `curl` can work.
 pub fn opaque_url(url: &url::Url) -> String {
+    let port = url.port().map(|p| format!(":{p}")).unwrap_or_default();
     format!(
-        "{}://{}/{REDACTED}",
+        "{}://{}{port}/{REDACTED}",
         url.scheme(),
         url.host_str().unwrap_or_default()
     )
@@ -126,6 +127,19 @@ pub fn opaque_url(url: &url::Url) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_opaque_url_keeps_its_port_and_nothing_after_the_host() {
+        let u = |s: &str| url::Url::parse(s).unwrap();
+        assert_eq!(
+            opaque_url(&u("http://127.0.0.1:8123/services/T/B/secret")),
+            "http://127.0.0.1:8123/[redacted]"
+        );
+        assert_eq!(
+            opaque_url(&u("https://user:pw@hooks.slack.com/services/T/B/secret")),
+            "https://hooks.slack.com/[redacted]"
+        );
+    }
 
     #[test]
     fn redacts_every_form() {

@@ -71,6 +71,6 @@ impl Sender for SlackConfig {
 /// out `Retry-After`. A 410 (archived channel) is permanent, but does not disable the hook the
 /// way an `http` receiver's 410 does.
 fn judge(r: &Received) -> Verdict {
-    let detail = (!r.body.is_empty()).then(|| r.text());
+    let detail = (!r.body.is_empty()).then(|| r.readable_text());
     judge_status(r, "Slack", detail, false)
 }

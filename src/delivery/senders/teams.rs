@@ -168,6 +168,6 @@ fn judge(r: &Received) -> Verdict {
                 .and_then(Value::as_str)
                 .map(str::to_owned)
         })
-        .or_else(|| (!r.body.is_empty()).then(|| r.text()));
+        .or_else(|| (!r.body.is_empty()).then(|| r.readable_text()));
     judge_status(r, "Teams", detail, false)
 }

@@ -83,7 +83,7 @@ fn judge(r: &Received) -> Verdict {
             .unwrap_or_default();
         Some(format!("error {}: {message}{hint}.{more}", code?))
     });
-    let detail = detail.or_else(|| (!r.body.is_empty()).then(|| r.text()));
+    let detail = detail.or_else(|| (!r.body.is_empty()).then(|| r.readable_text()));
     let mut verdict = judge_status(r, "Twilio", detail, false);
     if code == Some(20429) && verdict.class == AttemptClass::Permanent {
         verdict.class = AttemptClass::Retryable;

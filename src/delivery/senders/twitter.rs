@@ -125,7 +125,7 @@ fn judge(r: &Received) -> Verdict {
             .trim_start()
             .to_owned(),
         ),
-        (_, d) => d.or_else(|| (!r.body.is_empty()).then(|| r.text())),
+        (_, d) => d.or_else(|| (!r.body.is_empty()).then(|| r.readable_text())),
     };
     let mut verdict = judge_status(r, "X", detail, false);
     if verdict.class == AttemptClass::Retryable {

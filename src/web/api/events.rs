@@ -141,3 +141,25 @@ pub async fn schema(path: web::Path<String>) -> Result<HttpResponse, Problem> {
 pub async fn openapi(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok().json(super::openapi::document(state.base_url.as_str()))
 }
+
+/// One event with its envelope, its deliveries, and the hooks whose filter turned it away.
+pub async fn show(
+    state: web::Data<AppState>,
+    f: ApiFeed,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, Problem> {
+    let d = crate::domain::event_detail::get(&state.db, &f.access, &path.1).await?;
+    let e = &d.row;
+    Ok(HttpResponse::Ok().json(json!({
+        "identifier": e.identifier,
+        "payload_type": EventType::from_name(&e.event_type).map(|t| t.payload_type()),
+        "event": e.event_type,
+        "username": e.username,
+        "when": e.occurred_at,
+        "received_at": rfc3339(e.received_at),
+        "source": d.source_id,
+        "envelope": serde_json::from_str::<serde_json::Value>(&d.envelope).unwrap_or_default(),
+        "deliveries": d.deliveries.iter().map(|x| json!({"id": x.id, "hook": x.hook_id, "hook_name": x.hook_name, "status": x.status})).collect::<Vec<_>>(),
+        "filtered": d.filtered.iter().map(|x| json!({"hook": x.hook_id, "hook_name": x.hook_name, "reason": x.reason})).collect::<Vec<_>>(),
+    })))
+}

@@ -72,6 +72,7 @@ pub fn register(r: &mut impl RouteSink) {
     r.add(M::DELETE, "/feeds/{feed}/keys/{id}", feeds::revoke_key);
     r.add(M::POST, "/feeds/{feed}/events", events::ingest);
     r.add(M::GET, "/feeds/{feed}/events", events::list);
+    r.add(M::GET, "/feeds/{feed}/events/{identifier}", events::show);
     r.add(M::POST, "/feeds/{feed}/hooks", hooks::create);
     r.add(M::GET, "/feeds/{feed}/hooks", hooks::list);
     r.add(M::GET, "/feeds/{feed}/hooks/{id}", hooks::get);

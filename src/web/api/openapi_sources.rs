@@ -2,13 +2,13 @@
 //! from the one definition of source kinds.
 use serde_json::{Value, json};
 
-use super::openapi::{list_of, list_params, ok, op, param, problem, r};
+use super::openapi::{list_of, list_params, listing, ok, op, param, problem, r};
 use crate::domain::source_config::SourceKind;
 
-/// Adds the sources' paths and schemas to the document.
-pub fn add_to(doc: &mut Value) {
+/// The sources' schemas, with the kinds taken from their one definition.
+pub(super) fn schemas() -> Value {
     let kinds: Vec<&str> = SourceKind::ALL.iter().map(|k| k.as_str()).collect();
-    let schemas = json!({
+    json!({
         "SourceInput": {"type": "object", "additionalProperties": false, "properties": {
             "kind": {"type": "string", "enum": kinds},
             "name": {"type": "string"}, "enabled": {"type": "boolean"},
@@ -32,12 +32,16 @@ pub fn add_to(doc: &mut Value) {
         "PollAnswer": {"type": "object", "required": ["events", "error"], "properties": {
             "events": {"type": "integer", "description": "events this poll emitted"},
             "error": {"type": ["string", "null"], "description": "why the poll failed, as the source's state shows it"}}}
-    });
+    })
+}
+
+/// The sources' routes under a feed.
+pub(super) fn paths() -> Value {
     let feed = param("feed", "feed identifier");
     let id = param("id", "source id");
     let mut events_params = vec![feed.clone(), id.clone()];
     events_params.extend(list_params());
-    let paths = json!({
+    json!({
         "/feeds/{feed}/sources": {
             "parameters": [feed],
             "post": op("Create a source; inbound kinds answer their secret this once", Some(r("SourceInput")),
@@ -64,16 +68,7 @@ pub fn add_to(doc: &mut Value) {
         },
         "/feeds/{feed}/sources/{id}/events": {
             "parameters": events_params,
-            "get": op("Events the source emitted, newest first", None,
-                      vec![ok(200, "events", Some(list_of("Event"))), problem(422, "bad limit or cursor")], true)
+            "get": listing("Events the source emitted, newest first", "Event", "limit or cursor")
         }
-    });
-    extend(&mut doc["components"]["schemas"], schemas);
-    extend(&mut doc["paths"], paths);
-}
-
-pub(super) fn extend(into: &mut Value, from: Value) {
-    if let (Some(into), Value::Object(from)) = (into.as_object_mut(), from) {
-        into.extend(from);
-    }
+    })
 }

@@ -119,11 +119,8 @@ pub async fn poll(
             ),
         ));
     }
-    let answer = match state.poller.poll_now(source.id).await {
-        Ok(events) => json!({"events": events, "error": null}),
-        Err(e) => json!({"events": 0, "error": e.to_string()}),
-    };
-    Ok(HttpResponse::Ok().json(answer))
+    let (events, error) = state.poller.poll_now(source.id).await;
+    Ok(HttpResponse::Ok().json(json!({"events": events, "error": error.map(|e| e.to_string())})))
 }
 
 pub async fn rotate_secret(

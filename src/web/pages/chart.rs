@@ -5,8 +5,9 @@ use std::fmt::Write;
 
 use crate::domain::stats::HourlyChart;
 
-const BAR: i64 = 5; // px per hour
-const LEFT: i64 = 36; // room for the y-axis labels
+const BAR: i64 = 5; // px per hour over a week
+const BAR_DAY: i64 = 30; // px per hour over a day
+const LEFT: i64 = 44; // room for the y-axis labels
 const TOP: i64 = 8;
 const PLOT_H: i64 = 120;
 const BOTTOM: i64 = 22; // room for the day labels
@@ -23,6 +24,32 @@ fn nice_max(n: i64) -> i64 {
             }
         }
         step *= 10;
+    }
+}
+
+/// The last day alone when nothing happened before it (a new hook, a quiet week): a week's
+/// chart would squeeze all of it into a sliver at the right edge.
+pub fn window(chart: HourlyChart) -> HourlyChart {
+    let day = 24.min(chart.hours.len());
+    let before = chart.hours.len() - day;
+    if chart.hours[..before]
+        .iter()
+        .any(|h| h.iter().any(|n| *n > 0))
+    {
+        return chart;
+    }
+    HourlyChart {
+        start: chart.start + before as i64 * 3_600_000,
+        hours: chart.hours[before..].to_vec(),
+    }
+}
+
+/// "Last 24 hours" or "Last 7 days", as the window the chart shows.
+pub fn title(chart: &HourlyChart) -> &'static str {
+    if chart.hours.len() <= 24 {
+        "Last 24 hours"
+    } else {
+        "Last 7 days"
     }
 }
 
@@ -44,7 +71,9 @@ fn hour_label(ms: i64) -> String {
 
 pub fn svg(chart: &HourlyChart) -> String {
     let n = chart.hours.len() as i64;
-    let width = LEFT + n * BAR + 4;
+    let day = n <= 24;
+    let bar = if day { BAR_DAY } else { BAR };
+    let width = LEFT + n * bar + 4;
     let height = TOP + PLOT_H + BOTTOM;
     let peak = chart.hours.iter().map(|h| h.iter().sum::<i64>()).max();
     let top = nice_max(peak.unwrap_or(0).max(1));
@@ -52,8 +81,11 @@ pub fn svg(chart: &HourlyChart) -> String {
     let mut s = String::new();
     let _ = write!(
         s,
-        r#"<svg class="chart" viewBox="0 0 {width} {height}" role="img" xmlns="http://www.w3.org/2000/svg" aria-label="Deliveries per hour over the last 7 days: {} succeeded, {} failed, {} pending">"#,
-        t[0], t[1], t[2]
+        r#"<svg class="chart" viewBox="0 0 {width} {height}" role="img" xmlns="http://www.w3.org/2000/svg" aria-label="Deliveries per hour over the {}: {} succeeded, {} failed, {} pending">"#,
+        title(chart).trim_start_matches("Last ").to_lowercase(),
+        t[0],
+        t[1],
+        t[2]
     );
     // Grid lines and y labels at 0, half and the top.
     for (value, y) in [(0, TOP + PLOT_H), (top / 2, TOP + PLOT_H / 2), (top, TOP)] {
@@ -69,17 +101,23 @@ pub fn svg(chart: &HourlyChart) -> String {
         );
     }
     for (i, hour) in chart.hours.iter().enumerate() {
-        let x = LEFT + i as i64 * BAR;
+        let x = LEFT + i as i64 * bar;
         let at = chart.start + i as i64 * 3_600_000;
-        // A day's label needs ~26 px; the last day starting near the right edge goes without.
-        if at % 86_400_000 == 0 && x + 26 < width {
+        // Days over a week, every sixth hour over a day; a label needs ~60 px at the larger
+        // font a phone gets, so one starting near the right edge goes without.
+        let stamp = crate::domain::time::rfc3339(at);
+        let label = if day {
+            (at % (6 * 3_600_000) == 0).then(|| format!("{}:00", &stamp[11..13]))
+        } else {
+            (at % 86_400_000 == 0).then(|| stamp[5..10].to_owned())
+        };
+        if let Some(label) = label.filter(|_| x + 60 < width) {
             let _ = write!(
                 s,
-                r#"<line class="day" x1="{x}" x2="{x}" y1="{TOP}" y2="{}"/><text class="axis" x="{}" y="{}">{}</text>"#,
+                r#"<line class="day" x1="{x}" x2="{x}" y1="{TOP}" y2="{}"/><text class="axis" x="{}" y="{}">{label}</text>"#,
                 TOP + PLOT_H,
                 x + 2,
                 height - 6,
-                &crate::domain::time::rfc3339(at)[5..10]
             );
         }
         let total: i64 = hour.iter().sum();
@@ -106,7 +144,7 @@ pub fn svg(chart: &HourlyChart) -> String {
                 s,
                 r#"<rect class="{}" x="{x}" y="{y}" width="{}" height="{h}"><title>{} {}</title></rect>"#,
                 CLASSES[k],
-                BAR - 1,
+                bar - 1,
                 hour[k],
                 NAMES[k]
             );
@@ -144,5 +182,24 @@ mod tests {
         assert_eq!(s.matches("<rect").count(), 3);
         assert!(s.contains("3 succeeded, 1 failed, 2 pending"));
         assert!(!s.contains("style="), "CSP forbids inline style");
+    }
+
+    #[test]
+    fn a_week_with_only_todays_activity_is_drawn_as_a_day() {
+        let start = 1_796_000_400_000 - 1_796_000_400_000 % 86_400_000;
+        let mut hours = vec![[0; 3]; 168];
+        hours[160] = [4, 0, 0];
+        let day = window(HourlyChart {
+            start,
+            hours: hours.clone(),
+        });
+        assert_eq!(day.hours.len(), 24);
+        assert_eq!(day.hours[16], [4, 0, 0]);
+        assert_eq!(day.start, start + 144 * 3_600_000);
+        assert_eq!(title(&day), "Last 24 hours");
+        assert!(svg(&day).contains(">06:00</text>"), "hours label a day");
+        hours[3] = [1, 0, 0];
+        let week = window(HourlyChart { start, hours });
+        assert_eq!((week.hours.len(), title(&week)), (168, "Last 7 days"));
     }
 }

@@ -14,6 +14,8 @@ use crate::web::auth::PageFeed;
 use crate::web::csrf::CsrfForm;
 
 pub struct ResponseView {
+    /// "SMTP" for a mail server's reply (250 is not an HTTP status), else "HTTP".
+    pub protocol: &'static str,
     pub status: String,
     pub headers: Vec<(String, String)>,
     pub body: String,
@@ -29,9 +31,13 @@ pub struct AttemptView {
     pub url: String,
     pub headers: Vec<(String, String)>,
     pub body: String,
+    /// Set when the body is not printed again: "the event below", "as in attempt 1".
+    pub body_same_as: Option<String>,
     pub response: Option<ResponseView>,
     /// (kind, message, what the kind usually means)
     pub error: Option<(String, String, &'static str)>,
+    /// A later attempt succeeded: this one's error is history, not the state of things.
+    pub error_overcome: bool,
     pub curl: Option<String>,
 }
 
@@ -43,6 +49,8 @@ struct DeliveryPage {
     hook: HookView,
     delivery: DeliveryView,
     envelope: String,
+    /// The event's own page: its other deliveries, and the hooks that filtered it out.
+    event_link: String,
     attempts: Vec<AttemptView>,
 }
 
@@ -134,6 +142,7 @@ fn attempt_view(a: &AttemptRow) -> AttemptView {
         headers_of(&request),
     );
     let raw_body = text(&request, "body");
+    let protocol = if method == "SMTP" { "SMTP" } else { "HTTP" };
     let response = a
         .response
         .as_deref()
@@ -142,6 +151,7 @@ fn attempt_view(a: &AttemptRow) -> AttemptView {
             let body = text(&r, "body");
             let size = r.get("body_size").and_then(Value::as_u64).unwrap_or(0);
             ResponseView {
+                protocol,
                 status: r.get("status").map(Value::to_string).unwrap_or_default(),
                 headers: headers_of(&r),
                 truncated: (size > body.len() as u64)
@@ -155,6 +165,7 @@ fn attempt_view(a: &AttemptRow) -> AttemptView {
         duration_ms: a.duration_ms,
         curl: curl(&method, &url, &headers, &raw_body),
         body: pretty(&raw_body),
+        body_same_as: None,
         method,
         url,
         headers,
@@ -166,7 +177,32 @@ fn attempt_view(a: &AttemptRow) -> AttemptView {
                 error_hint(k),
             )
         }),
+        error_overcome: false,
     }
+}
+
+/// Prints each distinct body once: a body that is the event (shown under Event) or the same
+/// as an earlier attempt's says so instead; errors before a success are marked overcome.
+fn dedupe(mut attempts: Vec<AttemptView>, envelope: &str, succeeded: bool) -> Vec<AttemptView> {
+    let mut shown: Vec<(i64, String)> = vec![];
+    for a in &mut attempts {
+        if a.body == envelope {
+            a.body_same_as = Some("the event, shown below".into());
+        } else if let Some((n, _)) = shown.iter().find(|(_, b)| *b == a.body) {
+            a.body_same_as = Some(format!("the same as attempt {n}'s"));
+        } else {
+            shown.push((a.number, a.body.clone()));
+        }
+        if a.body_same_as.is_some() {
+            a.body.clear();
+        }
+    }
+    if succeeded {
+        for a in &mut attempts {
+            a.error_overcome = a.error.is_some();
+        }
+    }
+    attempts
 }
 
 pub async fn show(
@@ -178,13 +214,21 @@ pub async fn show(
     let (d, envelope, attempts) = deliveries::get(&state.db, &access, path.1).await?;
     let hook =
         crate::domain::hooks::get_hook(&state.db, &state.secrets, &access, d.hook_id).await?;
+    let envelope = pretty(&envelope);
+    let attempts = dedupe(
+        attempts.iter().map(attempt_view).collect(),
+        &envelope,
+        d.status == "succeeded",
+    );
+    let event_link = super::events::event_link(&access.feed.identifier, &d.event_identifier);
     let page = DeliveryPage {
         chrome: Chrome::new(&req, Some(user)),
+        event_link,
         feed: access.feed,
         hook: HookView::new(&hook),
         delivery: DeliveryView::new(&d),
-        envelope: pretty(&envelope),
-        attempts: attempts.iter().map(attempt_view).collect(),
+        envelope,
+        attempts,
     };
     Ok(render(&req, &page))
 }
@@ -228,5 +272,56 @@ mod tests {
         assert!(!c.contains("Content-Length"));
         assert!(c.ends_with(r#"--data-binary '{"a":"it'\''s"}'"#));
         assert!(curl("SMTP", "smtp://mail:587", &[], "x").is_none());
+    }
+
+    fn row(number: i64, method: &str, body: &str, status: u16, error: bool) -> AttemptRow {
+        AttemptRow {
+            number,
+            started_at: 0,
+            duration_ms: 1,
+            request: serde_json::json!({"method": method, "url": "x", "headers": {}, "body": body})
+                .to_string(),
+            response: Some(
+                serde_json::json!({"status": status, "headers": {}, "body": ""}).to_string(),
+            ),
+            error_kind: error.then(|| "http".into()),
+            error_message: error.then(|| "503".into()),
+        }
+    }
+
+    #[test]
+    fn a_mail_servers_reply_is_not_called_http() {
+        let a = attempt_view(&row(1, "SMTP", "text", 250, false));
+        assert_eq!(a.response.unwrap().protocol, "SMTP");
+        let a = attempt_view(&row(1, "POST", "{}", 200, false));
+        assert_eq!(a.response.unwrap().protocol, "HTTP");
+    }
+
+    #[test]
+    fn each_body_is_printed_once_and_errors_before_a_success_are_overcome() {
+        let envelope = pretty(r#"{"a":1}"#);
+        let rows = [
+            row(1, "POST", r#"{"a":1}"#, 503, true),
+            row(2, "POST", "changed", 503, true),
+            row(3, "POST", "changed", 200, false),
+        ];
+        let views = dedupe(rows.iter().map(attempt_view).collect(), &envelope, true);
+        assert_eq!(
+            views[0].body_same_as.as_deref(),
+            Some("the event, shown below")
+        );
+        assert!(views[0].body.is_empty());
+        assert_eq!(views[1].body, "changed");
+        assert_eq!(views[1].body_same_as, None, "a body that differs is shown");
+        assert_eq!(
+            views[2].body_same_as.as_deref(),
+            Some("the same as attempt 2's")
+        );
+        assert!(views[0].error_overcome && views[1].error_overcome);
+        let failed = dedupe(vec![attempt_view(&rows[0])], &envelope, false);
+        assert!(
+            !failed[0].error_overcome,
+            "no later success: the error stands"
+        );
     }
 }

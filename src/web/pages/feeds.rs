@@ -89,6 +89,7 @@ struct FeedPage {
     role: &'static str,
     api_url: String,
     hooks: Vec<(HookView, HealthView)>,
+    sources: Vec<super::sources::SourceView>,
 }
 
 pub async fn show(
@@ -110,7 +111,13 @@ pub async fn show(
             )
         })
         .collect();
+    let sources = crate::domain::sources::list_sources(&state.db, &state.secrets, &access)
+        .await?
+        .iter()
+        .map(super::sources::SourceView::new)
+        .collect();
     let page = FeedPage {
+        sources,
         chrome: Chrome::new(&req, Some(user)),
         role: role_name(access.role),
         feed: access.feed,

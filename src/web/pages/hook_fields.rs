@@ -106,8 +106,8 @@ const EMAIL: &[Spec] = &[
         "Port",
         Number,
         false,
-        "587",
-        "Leave blank for the usual port of the security mode.",
+        "",
+        "Leave blank for the usual port of the security mode: 25 with none, 587 with STARTTLS, 465 with TLS.",
     ),
     field(
         "tls",

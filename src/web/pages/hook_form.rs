@@ -2,6 +2,7 @@
 //! domain's `HookInput`, and given the validation errors back field by field.
 use serde_json::{Map, Value};
 
+use super::filter_form::FilterForm;
 use super::hook_fields::{Input, specs};
 use crate::domain::FieldError;
 use crate::domain::hook_config::HookKind;
@@ -45,6 +46,7 @@ pub struct HookForm {
     pub events: Vec<EventView>,
     pub events_error: Option<String>,
     pub fields: Vec<FieldView>,
+    pub filter: FilterForm,
     /// http only: make a new signing secret / drop the stored one.
     pub generate_secret: bool,
     pub remove_secret: bool,
@@ -115,7 +117,7 @@ fn events_view(kind: HookKind, checked: impl Fn(EventType) -> bool) -> Vec<Event
 }
 
 fn secrets_set(hook: Option<&Hook>) -> Vec<String> {
-    hook.map(|h| h.config.public_json())
+    hook.map(|h| h.public.clone())
         .and_then(|p| p.get("secrets_set").cloned())
         .and_then(|v| serde_json::from_value(v).ok())
         .unwrap_or_default()
@@ -124,7 +126,7 @@ fn secrets_set(hook: Option<&Hook>) -> Vec<String> {
 impl HookForm {
     /// A blank form for a new hook, or the stored settings of `hook`.
     pub fn new(kind: HookKind, hook: Option<&Hook>) -> Self {
-        let public = hook.map(|h| h.config.public_json());
+        let public = hook.map(|h| h.public.clone());
         let set = secrets_set(hook);
         let fields = specs(kind)
             .iter()
@@ -154,6 +156,7 @@ impl HookForm {
             events: events_view(kind, |e| hook.is_some_and(|h| h.events.contains(&e))),
             events_error: None,
             fields,
+            filter: FilterForm::new(&hook.map(|h| h.filter.clone()).unwrap_or_default()),
             generate_secret: false,
             remove_secret: false,
             other_errors: vec![],
@@ -218,6 +221,7 @@ impl HookForm {
             .collect();
         let enabled = get("enabled").is_some();
         let name = get("name").unwrap_or_default().to_owned();
+        let (filter, filter_json) = FilterForm::posted(pairs);
         let form = HookForm {
             kind,
             name: name.clone(),
@@ -226,6 +230,7 @@ impl HookForm {
             events: events_view(kind, |e| events.iter().any(|n| n == e.name())),
             events_error: None,
             fields,
+            filter,
             generate_secret,
             remove_secret,
             other_errors: vec![],
@@ -236,6 +241,7 @@ impl HookForm {
             events: Some(events),
             enabled: Some(enabled),
             config: Some(Value::Object(config)),
+            filter: Some(filter_json),
         };
         (form, input, local)
     }
@@ -249,6 +255,9 @@ impl HookForm {
             });
         }
         for e in errors {
+            if self.filter.take_error(e) {
+                continue;
+            }
             let config_field = e.field.strip_prefix("config.");
             match (e.field.as_str(), config_field) {
                 ("name", _) => add(&mut self.name_error, e.message.clone()),

@@ -20,7 +20,8 @@ use crate::web::auth::PageFeed;
 use crate::web::csrf::CsrfForm;
 
 /// Rows per page: enough to scan a bad hour, few enough to render fast.
-const PAGE: i64 = 50;
+/// Deliveries per page: enough to see a pattern, few enough to keep the page short.
+const PAGE: i64 = 20;
 
 #[derive(Deserialize, Default, Clone)]
 pub struct ListQuery {
@@ -50,6 +51,7 @@ struct HookPage {
     hook: HookView,
     health: HealthView,
     chart: String,
+    chart_title: &'static str,
     totals: [i64; 3],
     q: ListQuery,
     events: Vec<EventOption>,
@@ -122,7 +124,7 @@ pub async fn page(
 ) -> Result<HttpResponse, PageError> {
     let q = q.unwrap_or_default();
     let now = now_ms();
-    let chart = stats::hourly(&state.db, &hook, now).await?;
+    let chart = super::chart::window(stats::hourly(&state.db, &hook, now).await?);
     let health = stats::health(&state.db, std::slice::from_ref(&hook), now)
         .await?
         .pop();
@@ -145,6 +147,7 @@ pub async fn page(
         health: HealthView::new(health.as_ref(), &access.feed.identifier),
         hook: HookView::new(&hook),
         chart: super::chart::svg(&chart),
+        chart_title: super::chart::title(&chart),
         totals: super::chart::totals(&chart),
         events: hook
             .kind()

@@ -15,12 +15,16 @@ pub mod account;
 pub mod admin;
 pub mod chart;
 pub mod deliveries;
+pub mod error_chrome;
+pub mod events;
 pub mod feeds;
+pub mod filter_form;
 pub mod hook_fields;
 pub mod hook_form;
 pub mod hook_page;
 pub mod hooks;
 pub mod session;
+pub mod sources;
 pub mod views;
 
 const FLASH_COOKIE: &str = "fh_flash";
@@ -166,10 +170,35 @@ impl From<DomainError> for PageError {
 
 #[derive(Template)]
 #[template(path = "error.html")]
-struct ErrorPage<'a> {
+pub(crate) struct ErrorPage<'a> {
+    chrome: Chrome,
     status: u16,
     title: &'a str,
     message: String,
+}
+
+impl PageError {
+    /// The page that says what went wrong, under the navigation `chrome` gives (the error
+    /// itself cannot see the request; [`error_chrome::with_user`] renders it again with the
+    /// signed-in user).
+    pub(crate) fn page(&self, chrome: Chrome) -> ErrorPage<'static> {
+        let status = self.status_code();
+        let message = match self {
+            PageError::CsrfRejected => {
+                "This form was not sent from a feedhooks page, or it is too old. Go back, reload the page and try again.".into()
+            }
+            PageError::NotFound => "There is nothing here, or you may not see it.".into(),
+            PageError::Unavailable => "The server is busy. Try again in a moment.".into(),
+            PageError::Internal => "Something went wrong on the server; the details are in its log.".into(),
+            other => other.to_string(),
+        };
+        ErrorPage {
+            chrome,
+            status: status.as_u16(),
+            title: status.canonical_reason().unwrap_or("Error"),
+            message,
+        }
+    }
 }
 
 impl ResponseError for PageError {
@@ -193,20 +222,11 @@ impl ResponseError for PageError {
             return redirect_plain(&to);
         }
         let status = self.status_code();
-        let message = match self {
-            PageError::CsrfRejected => {
-                "This form was not sent from a feedhooks page, or it is too old. Go back, reload the page and try again.".into()
-            }
-            PageError::NotFound => "There is nothing here, or you may not see it.".into(),
-            PageError::Unavailable => "The server is busy. Try again in a moment.".into(),
-            PageError::Internal => "Something went wrong on the server; the details are in its log.".into(),
-            other => other.to_string(),
-        };
-        let page = ErrorPage {
-            status: status.as_u16(),
-            title: status.canonical_reason().unwrap_or("Error"),
-            message,
-        };
+        let page = self.page(Chrome {
+            user: None,
+            csrf: String::new(),
+            flash: None,
+        });
         let mut res = HttpResponse::build(status);
         if matches!(self, PageError::Unavailable) {
             res.insert_header((header::RETRY_AFTER, "2"));

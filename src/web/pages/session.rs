@@ -62,10 +62,7 @@ pub async fn login(
 ) -> Result<HttpResponse, PageError> {
     let next = safe_next(form.next.as_deref());
     let account_key = format!("user:{}", form.username.trim().to_ascii_lowercase());
-    let ip = req
-        .peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_default();
+    let ip = crate::web::client_ip::of(req.peer_addr(), req.headers(), Some(&state));
     let keys = [account_key.clone(), format!("ip:{ip}")];
     let page = |status, error: &str| {
         let p = LoginPage {

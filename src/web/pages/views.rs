@@ -10,15 +10,20 @@ pub struct HookView {
     pub name: String,
     pub kind_label: &'static str,
     pub enabled: bool,
+    pub state: HookState,
     pub disabled_reason: Option<String>,
+    /// Why the hook cannot send: its secrets do not open with this server's key file.
+    pub broken: Option<String>,
     pub events: Vec<&'static str>,
+    /// It takes every event its kind can send: say so instead of listing them all.
+    pub all_events: bool,
     /// Where it delivers to, in one line (a URL, recipients, a room), when that is no secret.
     pub target: String,
 }
 
 impl HookView {
     pub fn new(h: &Hook) -> Self {
-        let public = h.config.public_json();
+        let public = &h.public;
         let target = ["url", "to", "room", "channel"]
             .iter()
             .find_map(|k| public.get(*k).and_then(|v| v.as_str()))
@@ -30,9 +35,55 @@ impl HookView {
             name: h.name.clone(),
             kind_label: h.kind().label(),
             enabled: h.enabled,
+            state: HookState::of(h),
             disabled_reason: h.disabled_reason.clone(),
+            broken: h.broken().map(ToString::to_string),
             events: h.events.iter().map(|e| e.name()).collect(),
+            all_events: h
+                .kind()
+                .supported_events()
+                .iter()
+                .all(|e| h.events.contains(e)),
             target,
+        }
+    }
+}
+
+/// The one badge a hook wears: an owner's switch-off is a choice, not a fault, so it is not
+/// red like a hook the server disabled or one whose secrets do not open.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum HookState {
+    Enabled,
+    SwitchedOff,
+    DisabledByServer,
+    Broken,
+}
+
+impl HookState {
+    fn of(h: &Hook) -> Self {
+        match (h.broken(), h.enabled, &h.disabled_reason) {
+            (Some(_), _, _) => HookState::Broken,
+            (None, true, _) => HookState::Enabled,
+            (None, false, Some(_)) => HookState::DisabledByServer,
+            (None, false, None) => HookState::SwitchedOff,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            HookState::Enabled => "enabled",
+            HookState::SwitchedOff => "switched off",
+            HookState::DisabledByServer => "disabled",
+            HookState::Broken => "broken",
+        }
+    }
+
+    /// The badge's CSS class.
+    pub fn class(self) -> &'static str {
+        match self {
+            HookState::Enabled => "enabled",
+            HookState::SwitchedOff => "off",
+            HookState::DisabledByServer | HookState::Broken => "disabled",
         }
     }
 }

@@ -120,6 +120,17 @@ fn settings(sink: &Sink, tls: &str, body: &str, to: &str) -> Value {
 const SUBJECT: &str =
     "maartenba added NuGet package GoogleAnalyticsTracker.WP8 1.0.0-CI00002 to feed sample-feed";
 
+/// What RFC 5322 and 2045 ask of every message, checked by Python's strict parser.
+fn assert_well_formed(got: &Value) {
+    assert_eq!(got["strict_error"], Value::Null, "{got}");
+    assert_eq!(got["mime_version"], "1.0", "{got}");
+    let id = got["message_id"].as_str().unwrap_or_default();
+    assert!(
+        id.starts_with('<') && id.ends_with("@example.com>") && id.len() > 20,
+        "a Message-ID under the sender's domain: {got}"
+    );
+}
+
 #[tokio::test]
 async fn plain_smtp_to_several_recipients() {
     let sink = sink("none");
@@ -146,6 +157,7 @@ async fn plain_smtp_to_several_recipients() {
     assert_eq!(got["event_id"], "7a48ce8c-728d-4350-8da8-e283d6fce277");
     assert_eq!(got["tls"], false);
     assert_eq!(got["content_type"], "text/plain");
+    assert_well_formed(&got);
     let text = include_str!("../../../../tests/fixtures/rendered/package.added.txt");
     let received = got["parts"][0]["text"]
         .as_str()
@@ -194,6 +206,7 @@ async fn starttls_with_login_sends_html_and_plain_text() {
         json!(["ops@example.com", "dev@example.com"])
     );
     assert_eq!(got["content_type"], "multipart/alternative");
+    assert_well_formed(&got);
     let types: Vec<&str> = got["parts"]
         .as_array()
         .unwrap()
@@ -237,6 +250,7 @@ async fn implicit_tls_sends_the_envelope_as_json() {
         (got["tls"].as_bool(), got["login"].as_str()),
         (Some(true), Some("hookbot"))
     );
+    assert_well_formed(&got);
     let body: Value = serde_json::from_str(got["parts"][0]["text"].as_str().unwrap()).unwrap();
     assert_eq!(body, ev.envelope);
 }

@@ -184,6 +184,29 @@ async fn classifies_answers() {
 }
 
 #[tokio::test]
+async fn an_html_error_page_reads_as_its_words() {
+    let page = "<!doctype html><html><head><title>Oops</title><style>h1{color:red}</style>\
+        <script>var x = '<b>';</script></head><body><h1>Service &amp; queue down</h1>\
+        <p>Try again <em>later</em>.</p></body></html>";
+    let fake = Fake::start(vec![Reply::Answer(
+        503,
+        vec![("Content-Type", "text/html; charset=utf-8".into())],
+        page.into(),
+    )])
+    .await;
+    let attempt = hook(json!({"url": fake.url("/")}))
+        .send(&context(secs(5)), &example!("ping").out())
+        .await;
+    let message = &attempt.error.as_ref().unwrap().message;
+    assert_eq!(
+        message,
+        "the receiver answered 503 Service Unavailable: Service & queue down Try again later ."
+    );
+    // The log keeps the answer as it came.
+    assert_eq!(attempt.response.as_ref().unwrap().body, page);
+}
+
+#[tokio::test]
 async fn does_not_follow_redirects() {
     let target = Fake::start(vec![answer(200, "")]).await;
     let location = target.url("/elsewhere");

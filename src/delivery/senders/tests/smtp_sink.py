@@ -38,6 +38,16 @@ class Handler:
 
     async def handle_DATA(self, server, session, envelope):
         message = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
+        # The strict policy raises on every defect the parser finds, headers included (parsed
+        # when read), so a malformed message fails the test that sent it.
+        try:
+            strict = email.message_from_bytes(envelope.original_content, policy=email.policy.strict)
+            for part in strict.walk():
+                for _, value in part.items():
+                    str(value)
+            strict_error = None
+        except Exception as e:  # noqa: BLE001 - any defect is reported to the test
+            strict_error = f"{type(e).__name__}: {e}"
         parts = [
             {"type": part.get_content_type(), "text": part.get_content()}
             for part in message.walk()
@@ -51,6 +61,9 @@ class Handler:
             "to": message["to"],
             "event_id": message["x-myget-eventidentifier"],
             "content_type": message.get_content_type(),
+            "message_id": message["message-id"],
+            "mime_version": message["mime-version"],
+            "strict_error": strict_error,
             "parts": parts,
             # aiosmtpd only sets session.ssl after STARTTLS.
             "tls": MODE == "tls" or session.ssl is not None,
