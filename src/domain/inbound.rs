@@ -11,7 +11,7 @@ use super::hook_filter;
 use super::ingest::{Origin, prepare_envelope};
 use super::secret_box::SecretBox;
 use super::source_config::{InboundConfig, SourceConfig};
-use super::sources::{get_source, load};
+use super::sources::{Source, get_source, load};
 use super::time::now_ms;
 use super::{DomainError, FieldError};
 use crate::db::Db;
@@ -274,6 +274,15 @@ pub async fn requests(
     limit: i64,
 ) -> Result<Vec<InboundRequestRow>, DomainError> {
     let source = get_source(db, sb, access, source_id).await?;
+    source_requests(db, &source, limit).await
+}
+
+/// The request log of a source the caller already holds (the source page).
+pub async fn source_requests(
+    db: &Db,
+    source: &Source,
+    limit: i64,
+) -> Result<Vec<InboundRequestRow>, DomainError> {
     let id = source.id;
     Ok(db.run(move |c| list_inbound_requests(c, id, limit)).await?)
 }

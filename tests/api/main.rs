@@ -13,6 +13,7 @@ mod filters;
 mod foundation;
 mod fuzz;
 mod hostile;
+mod inbound;
 mod matrix;
 mod nuget_feed;
 mod oauth;

@@ -34,9 +34,20 @@ pub(super) fn paths() -> Value {
         "Another system's own webhook, authenticated by the source kind's scheme",
         Some(json!({"type": "object", "description": schemes.join("; ")})),
         vec![
-            ok(200, "a connection test (GitHub's ping): listed, no event", Some(r("InboundAnswer"))),
-            ok(202, "stored with its deliveries, or listed as ignored or repeated", Some(r("InboundAnswer"))),
-            problem(401, "a missing or wrong signature, token or secret; nothing is stored"),
+            ok(
+                200,
+                "a connection test (GitHub's ping): listed, no event",
+                Some(r("InboundAnswer")),
+            ),
+            ok(
+                202,
+                "stored with its deliveries, or listed as ignored or repeated",
+                Some(r("InboundAnswer")),
+            ),
+            problem(
+                401,
+                "a missing or wrong signature, token or secret; nothing is stored",
+            ),
             problem(404, "no such inbound source"),
             problem(422, "generic kind: an envelope that fails validation"),
         ],

@@ -24,6 +24,7 @@ pub mod hook_form;
 pub mod hook_page;
 pub mod hooks;
 pub mod session;
+pub mod source_inbound;
 pub mod sources;
 pub mod views;
 

@@ -7,12 +7,15 @@ use askama::Template;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use super::source_inbound::{InboundView, SHOWN_REQUESTS};
 use super::{Chrome, PageError, display_time, redirect, render, render_status};
 use crate::app::AppState;
 use crate::db::events::EventRow;
 use crate::db::feeds::FeedRow;
+use crate::domain::inbound;
 use crate::domain::source_config::{Input, Mode, SourceKind};
 use crate::domain::sources::{self, Source, SourceInput};
+use crate::domain::time::now_ms;
 use crate::domain::{DomainError, FieldError};
 use crate::web::api::sources::inbound_url;
 use crate::web::auth::PageFeed;
@@ -208,7 +211,7 @@ struct ShowPage {
     feed: FeedRow,
     source: SourceView,
     next_poll: String,
-    inbound_url: Option<String>,
+    inbound: Option<InboundView>,
     /// A secret made by this request, shown this once.
     new_secret: Option<String>,
     events: Vec<(String, String, String, String)>,
@@ -283,6 +286,13 @@ async fn show_page(
 ) -> Result<HttpResponse, PageError> {
     let events: Vec<EventRow> = sources::source_events(&state.db, &source, None, 50).await?;
     let link = |e: &EventRow| super::events::event_link(&feed.identifier, &e.identifier);
+    let inbound = match inbound_url(state, &source) {
+        Some(url) => {
+            let rows = inbound::source_requests(&state.db, &source, SHOWN_REQUESTS).await?;
+            InboundView::new(&source, url, new_secret.as_deref(), &rows, now_ms())
+        }
+        None => None,
+    };
     let page = ShowPage {
         chrome: Chrome::new(req, Some(user)),
         next_poll: if source.enabled && source.kind().mode() == Mode::Polling {
@@ -290,7 +300,7 @@ async fn show_page(
         } else {
             "not scheduled".into()
         },
-        inbound_url: inbound_url(state, &source),
+        inbound,
         events: events
             .iter()
             .map(|e| {
