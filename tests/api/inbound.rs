@@ -488,9 +488,38 @@ async fn a_real_verdaccio_publish_arrives_through_notify_as_package_added() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_inbound_source_page_shows_the_url_the_steps_and_the_requests() {
+async fn an_owner_creates_an_inbound_source_in_the_browser_and_sees_url_steps_and_requests() {
     let s = setup(&["build.finished"]).await;
-    let (id, url, secret) = s.source("github").await;
+    let b = s.app.sign_in(&s.user).await;
+    let res = b
+        .post_form(
+            &format!("/feeds/{FEED}/sources"),
+            &[("kind", "github"), ("name", "octo"), ("enabled", "true")],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let created = res.text().await.unwrap();
+    // The one answer that shows the secret fills it into the steps; later views do not.
+    let secret = created
+        .split("<code class=\"wrap\">")
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .unwrap()
+        .to_owned();
+    assert_eq!(secret.len(), 64, "{created}");
+    let url = created
+        .split("id=\"inbound-url\">")
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .unwrap()
+        .to_owned();
+    let id: i64 = url.rsplit('/').next().unwrap().parse().unwrap();
+    assert_eq!(url, s.app.url(&format!("/api/v1/inbound/{id}")));
+    assert!(
+        created.matches(&secret).count() >= 2,
+        "the Secret step holds it"
+    );
+
     let body = fixture("github/workflow_run.completed.json");
     let headers = github("workflow_run", &secret, &body, "p");
     assert_eq!(s.post(id, &headers, "application/json", body).await.0, 202);
@@ -498,10 +527,7 @@ async fn the_inbound_source_page_shows_the_url_the_steps_and_the_requests() {
     let headers = github("push", &secret, &push, "q");
     assert_eq!(s.post(id, &headers, "application/json", push).await.0, 202);
 
-    let browser = s.app.sign_in(&s.user).await;
-    let page = browser
-        .get_text(&format!("/feeds/{FEED}/sources/{id}"))
-        .await;
+    let page = b.get_text(&format!("/feeds/{FEED}/sources/{id}")).await;
     assert!(page.contains(&url), "the inbound URL");
     for field in [
         "Payload URL",
@@ -518,5 +544,20 @@ async fn the_inbound_source_page_shows_the_url_the_steps_and_the_requests() {
         "what each became"
     );
     assert!(page.contains("push"), "why the push was ignored");
+    assert!(
+        page.contains("[redacted]"),
+        "the signature header, redacted"
+    );
     assert!(!page.contains(&secret), "the secret is not shown again");
+
+    // Rotating keeps the old secret, and the page says until when.
+    let res = b
+        .post_form(&format!("/feeds/{FEED}/sources/{id}/rotate-secret"), &[])
+        .await;
+    assert_eq!(res.status(), 200);
+    let page = b.get_text(&format!("/feeds/{FEED}/sources/{id}")).await;
+    assert!(
+        page.contains("the previous secret still works until"),
+        "{page}"
+    );
 }
