@@ -109,18 +109,20 @@ fn insert(
 }
 
 /// The newest `limit` requests of a source, newest first.
+/// Newest first; `before` (a row id) starts the page after the one that ended there.
 pub fn list_inbound_requests(
     c: &Connection,
     source_id: i64,
+    before: Option<i64>,
     limit: i64,
 ) -> Result<Vec<InboundRequestRow>, DbError> {
     let mut st = c.prepare_cached(
         "SELECT id, received_at, headers, body, body_size, outcome, detail, identifiers, events,
                 previous_secret
-         FROM inbound_requests WHERE source_id = ?1 ORDER BY id DESC LIMIT ?2",
+         FROM inbound_requests WHERE source_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3",
     )?;
     let rows = st
-        .query_map(params![source_id, limit], |r| {
+        .query_map(params![source_id, before.unwrap_or(i64::MAX), limit], |r| {
             Ok(InboundRequestRow {
                 id: r.get(0)?,
                 received_at: r.get(1)?,
@@ -211,7 +213,7 @@ mod tests {
             .unwrap()
             .unwrap();
         assert!(matches!(again[0], Stored::Duplicate { .. }));
-        let rows = list_inbound_requests(&c, 5, 10).unwrap();
+        let rows = list_inbound_requests(&c, 5, None, 10).unwrap();
         assert_eq!(
             rows.iter()
                 .map(|r| (r.outcome.as_str(), r.events))
@@ -266,6 +268,6 @@ mod tests {
         }
         assert_eq!(prune_inbound_requests(&c, 50, 2).unwrap(), 2);
         assert_eq!(prune_inbound_requests(&c, 50, 2).unwrap(), 1);
-        assert_eq!(list_inbound_requests(&c, 5, 10).unwrap().len(), 1);
+        assert_eq!(list_inbound_requests(&c, 5, None, 10).unwrap().len(), 1);
     }
 }

@@ -271,20 +271,24 @@ pub async fn requests(
     sb: &SecretBox,
     access: &FeedAccess,
     source_id: i64,
+    before: Option<i64>,
     limit: i64,
 ) -> Result<Vec<InboundRequestRow>, DomainError> {
     let source = get_source(db, sb, access, source_id).await?;
-    source_requests(db, &source, limit).await
+    source_requests(db, &source, before, limit).await
 }
 
 /// The request log of a source the caller already holds (the source page).
 pub async fn source_requests(
     db: &Db,
     source: &Source,
+    before: Option<i64>,
     limit: i64,
 ) -> Result<Vec<InboundRequestRow>, DomainError> {
     let id = source.id;
-    Ok(db.run(move |c| list_inbound_requests(c, id, limit)).await?)
+    Ok(db
+        .run(move |c| list_inbound_requests(c, id, before, limit))
+        .await?)
 }
 
 /// The secrets a request may be signed with at `now`: the current one, and the one before the

@@ -340,6 +340,31 @@ async fn wrong_requests_answer_as_specified_and_store_nothing_new() {
         "{}",
         log[1]
     );
+    // Paged like every list: a full page names where the next starts.
+    let res = s
+        .app
+        .api(
+            Method::GET,
+            &format!("/api/v1/feeds/{FEED}/sources/{id}/requests?limit=2"),
+            Some(&s.token),
+            None,
+        )
+        .await;
+    let page: Value = res.json().await.unwrap();
+    let cursor = page["next_cursor"].as_str().unwrap().to_owned();
+    let res = s
+        .app
+        .api(
+            Method::GET,
+            &format!("/api/v1/feeds/{FEED}/sources/{id}/requests?limit=2&cursor={cursor}"),
+            Some(&s.token),
+            None,
+        )
+        .await;
+    let rest: Value = res.json().await.unwrap();
+    assert_eq!(rest["items"].as_array().unwrap().len(), 1);
+    assert_eq!(rest["items"][0]["outcome"], "unsupported");
+    assert!(rest["next_cursor"].is_null());
 
     // An unknown source: 404, nothing stored.
     let headers = github("workflow_run", &secret, &body, "g");

@@ -64,8 +64,13 @@ pub async fn requests(
     path: web::Path<(String, i64)>,
     q: web::Query<ListQuery>,
 ) -> Result<HttpResponse, Problem> {
-    let (limit, _) = q.parse()?;
-    let rows = inbound::requests(&state.db, &state.secrets, &f.access, path.1, limit).await?;
+    let (limit, before) = q.parse()?;
+    let rows =
+        inbound::requests(&state.db, &state.secrets, &f.access, path.1, before, limit).await?;
+    // A full page may have more behind it; the last row's id is where the next one starts.
+    let next = (rows.len() as i64 == limit)
+        .then(|| rows.last().map(|r| r.id.to_string()))
+        .flatten();
     let items: Vec<serde_json::Value> = rows
         .iter()
         .map(|r| {
@@ -87,5 +92,5 @@ pub async fn requests(
             })
         })
         .collect();
-    Ok(HttpResponse::Ok().json(json!({"items": items, "next_cursor": null})))
+    Ok(HttpResponse::Ok().json(json!({"items": items, "next_cursor": next})))
 }

@@ -288,7 +288,7 @@ async fn show_page(
     let link = |e: &EventRow| super::events::event_link(&feed.identifier, &e.identifier);
     let inbound = match inbound_url(state, &source) {
         Some(url) => {
-            let rows = inbound::source_requests(&state.db, &source, SHOWN_REQUESTS).await?;
+            let rows = inbound::source_requests(&state.db, &source, None, SHOWN_REQUESTS).await?;
             InboundView::new(&source, url, new_secret.as_deref(), &rows, now_ms())
         }
         None => None,
