@@ -184,7 +184,7 @@ pub async fn receive(
             return Err(refusal);
         }
     };
-    log.previous_secret = received.secret_index > 0;
+    log.row.previous_secret = received.secret_index > 0;
     if !source.enabled {
         log.finish(
             Outcome::Disabled,
@@ -243,7 +243,8 @@ pub async fn receive(
             Err(e) => return Err(e.into()),
         }
     }
-    log.identifiers = events.iter().map(|e| e.identifier.clone()).collect();
+    let identifiers: Vec<&str> = events.iter().map(|e| e.identifier.as_str()).collect();
+    log.row.identifiers = json!(identifiers).to_string();
     let stored = store(r.db, log, events, None).await?;
     let created = stored
         .iter()
@@ -306,8 +307,6 @@ pub fn valid_secrets(config: &InboundConfig, now: i64) -> Vec<&str> {
 /// The request log line being built for one request.
 struct LogLine {
     row: NewInboundRequest,
-    identifiers: Vec<String>,
-    previous_secret: bool,
 }
 
 impl LogLine {
@@ -326,8 +325,6 @@ impl LogLine {
                 identifiers: String::from("[]"),
                 previous_secret: false,
             },
-            identifiers: vec![],
-            previous_secret: false,
         }
     }
 
@@ -337,7 +334,8 @@ impl LogLine {
     }
 }
 
-/// The first [`LOGGED_BODY_BYTES`] of a body as text, cut at a character boundary.
+/// The first [`LOGGED_BODY_BYTES`] of a body as text (lossy: a character cut in two, or bytes
+/// that are not UTF-8, show as U+FFFD).
 fn capped(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(&body[..body.len().min(LOGGED_BODY_BYTES)]);
     let mut text = text.into_owned();
@@ -350,12 +348,10 @@ fn capped(body: &[u8]) -> String {
 /// Commits the events (if any), the source's state and the log line in one transaction.
 async fn store(
     db: &Db,
-    mut log: LogLine,
+    log: LogLine,
     events: Vec<crate::db::events::NewEvent>,
     error: Option<String>,
 ) -> Result<Vec<Stored>, Refusal> {
-    log.row.identifiers = json!(log.identifiers).to_string();
-    log.row.previous_secret = log.previous_secret;
     let row = log.row;
     let stored = db
         .write(move |c| commit_inbound(c, &row, &events, error.as_deref(), hook_filter::judge))
