@@ -586,3 +586,49 @@ async fn an_owner_creates_an_inbound_source_in_the_browser_and_sees_url_steps_an
         "{page}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_generic_source_takes_envelopes_with_its_bearer_secret() {
+    let s = setup(&["build.started"]).await;
+    let (id, _, secret) = s.source("generic").await;
+    let envelope = crate::helpers::spec_example("build.started");
+    let body = serde_json::to_vec(&envelope).unwrap();
+    let bearer = |secret: &str| vec![("Authorization", format!("Bearer {secret}"))];
+    let start = s.stored().await;
+    assert_eq!(
+        s.post(id, &bearer("nope"), "application/json", body.clone())
+            .await
+            .0,
+        401
+    );
+    assert_eq!(s.stored().await, start);
+    let (status, _, answer) = s
+        .post(id, &bearer(&secret), "application/json", body.clone())
+        .await;
+    assert_eq!((status, answer), (202, json!({"events": 1})));
+    let (status, _, answer) = s.post(id, &bearer(&secret), "application/json", body).await;
+    assert_eq!(
+        (status, answer),
+        (202, json!({"events": 0})),
+        "the same Identifier again"
+    );
+    let mut bad = envelope.clone();
+    bad["Identifier"] = json!("another");
+    bad["Payload"] = json!("not an object");
+    let bad = serde_json::to_vec(&bad).unwrap();
+    let (status, ct, problem) = s.post(id, &bearer(&secret), "application/json", bad).await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(ct.as_deref(), Some("application/problem+json"));
+    s.rx.wait_for(1, Duration::from_secs(10)).await;
+    assert_eq!(s.app.count("events").await, start.0 + 1);
+    let outcomes: Vec<Value> = s
+        .requests(id)
+        .await
+        .iter()
+        .map(|r| r["outcome"].clone())
+        .collect();
+    assert_eq!(
+        outcomes,
+        [json!("invalid"), json!("repeated"), json!("accepted")]
+    );
+}
