@@ -113,6 +113,7 @@ impl Application {
             tokio::task::spawn_blocking(move || Db::open(&db_path))
                 .await
                 .map_err(DbError::from)??
+                .with_sync(settings.sync)
         };
         let secrets = SecretBox::new(&key);
         let check = secrets.check(&db.run(|c| sealed_secrets(c)).await?);

@@ -57,7 +57,7 @@ async fn run(db: Db, mut rx: mpsc::Receiver<Job>, wake: Arc<Notify>) {
         let (events, replies): (Vec<NewEvent>, Vec<_>) =
             std::mem::take(&mut batch).into_iter().unzip();
         match db
-            .write(move |c| store_events(c, &events, hook_filter::judge))
+            .write_accepted(move |c| store_events(c, &events, hook_filter::judge))
             .await
         {
             Ok(stored) => {

@@ -100,7 +100,7 @@ impl PollCtx {
         let id = self.source.id;
         let stored = self
             .db
-            .write(move |c| commit_poll(c, id, &commit, hook_filter::judge))
+            .write_accepted(move |c| commit_poll(c, id, &commit, hook_filter::judge))
             .await
             .map_err(DomainError::from)?
             .ok_or(PollError::Deleted)?;
