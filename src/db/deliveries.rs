@@ -5,7 +5,9 @@ use std::collections::HashMap;
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
 use super::DbError;
-use super::hooks::{PARKED, disable_hook};
+use super::codes::{PARKED, read_status, status_code};
+use super::hooks::disable_hook;
+use crate::primitives::{DeliveryStatus, ErrorKind};
 
 /// A claimed delivery with what sending it needs, read in the same transaction as the claim.
 #[derive(Debug, Clone)]
@@ -137,7 +139,7 @@ pub struct AttemptRow {
     pub duration_ms: i64,
     pub request: String,
     pub response: Option<String>,
-    pub error_kind: Option<String>,
+    pub error_kind: Option<ErrorKind>,
     pub error_message: Option<String>,
 }
 
@@ -157,6 +159,7 @@ pub const DISABLE_AFTER_FAILED_DELIVERIES: i64 = 20;
 
 /// Records a batch of attempt results in one transaction.
 pub fn record(c: &mut Connection, done: &[Completion], now: i64) -> Result<(), DbError> {
+    const FAILED: &str = status_code(DeliveryStatus::Failed);
     let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
     {
         let mut insert = tx.prepare_cached(
@@ -196,14 +199,19 @@ pub fn record(c: &mut Connection, done: &[Completion], now: i64) -> Result<(), D
             }
             match &d.next {
                 Next::Succeeded => {
-                    finish.execute(params![d.delivery_id, "succeeded", now, d.outcome])?;
+                    finish.execute(params![
+                        d.delivery_id,
+                        status_code(DeliveryStatus::Succeeded),
+                        now,
+                        d.outcome
+                    ])?;
                     healthy.execute([d.hook_id])?;
                 }
                 Next::RetryAt(at) => {
                     retry.execute(params![d.delivery_id, d.hook_id, at, d.outcome, PARKED])?;
                 }
                 Next::Failed => {
-                    finish.execute(params![d.delivery_id, "failed", now, d.outcome])?;
+                    finish.execute(params![d.delivery_id, FAILED, now, d.outcome])?;
                     let streak: Option<i64> =
                         failing.query_row([d.hook_id], |r| r.get(0)).optional()?;
                     if streak.is_some_and(|n| n >= DISABLE_AFTER_FAILED_DELIVERIES) {
@@ -215,7 +223,7 @@ pub fn record(c: &mut Connection, done: &[Completion], now: i64) -> Result<(), D
                     }
                 }
                 Next::FailedAndDisable(reason) => {
-                    finish.execute(params![d.delivery_id, "failed", now, d.outcome])?;
+                    finish.execute(params![d.delivery_id, FAILED, now, d.outcome])?;
                     disable_hook(&tx, d.hook_id, reason, now)?;
                 }
                 Next::Park => {
@@ -334,7 +342,7 @@ pub struct DeliveryRow {
     pub hook_id: i64,
     pub event_identifier: String,
     pub event_type: String,
-    pub status: String,
+    pub status: DeliveryStatus,
     pub attempts: i64,
     pub due_at: Option<i64>,
     pub redelivery_of: Option<i64>,
@@ -355,7 +363,7 @@ pub(super) fn delivery_row(r: &Row<'_>) -> rusqlite::Result<DeliveryRow> {
         hook_id: r.get(1)?,
         event_identifier: r.get(2)?,
         event_type: r.get(3)?,
-        status: r.get(4)?,
+        status: read_status(r, 4, 6)?,
         attempts: r.get(5)?,
         due_at: r.get(6)?,
         redelivery_of: r.get(7)?,
@@ -368,7 +376,8 @@ pub(super) fn delivery_row(r: &Row<'_>) -> rusqlite::Result<DeliveryRow> {
 /// Filters of a hook's delivery list; each is optional.
 #[derive(Debug, Clone, Default)]
 pub struct DeliveryFilter {
-    pub status: Option<String>,
+    /// Pending includes the waiting deliveries: both are stored as pending.
+    pub status: Option<DeliveryStatus>,
     pub event_type: Option<String>,
     pub since: Option<i64>,
     pub until: Option<i64>,

@@ -143,6 +143,7 @@ pub fn schema_version(conn: &Connection) -> Result<i64, DbError> {
 }
 
 pub mod checkpoint;
+pub mod codes;
 pub mod credentials;
 pub mod deliveries;
 pub mod delivery_log;

@@ -72,7 +72,7 @@ pub fn to_row(number: i64, started_at: i64, a: &Attempt, event_body: &str) -> At
         duration_ms: a.duration.as_millis() as i64,
         request: request.to_string(),
         response,
-        error_kind: a.error.as_ref().map(|e| e.kind.as_str().to_owned()),
+        error_kind: a.error.as_ref().map(|e| e.kind),
         error_message: a.error.as_ref().map(|e| e.message.clone()),
     }
 }

@@ -15,11 +15,12 @@ use super::format::{clean, html_escape};
 use super::http_client::{config_error, io_kind, is_tls};
 use super::redact::Redactor;
 use super::{OutgoingEvent, SendContext, Sender, USER_AGENT};
-use crate::delivery::attempt::{Attempt, AttemptError, ErrorKind, RequestLog, ResponseLog};
+use crate::delivery::attempt::{Attempt, AttemptError, RequestLog, ResponseLog};
 use crate::delivery::resolver::BlockedAddress;
 use crate::delivery::retry::AttemptClass;
 use crate::domain::hook_config::{BodyFormat, EmailConfig, TlsMode, secret_values_of};
 use crate::events::render;
+use crate::primitives::ErrorKind;
 
 /// Longest subject line; mail clients show far less.
 const MAX_SUBJECT: usize = 200;

@@ -5,8 +5,9 @@ use std::error::Error as StdError;
 use std::time::Duration;
 
 use super::http_client::MAX_CONNECT_TIMEOUT;
-use crate::delivery::attempt::{AttemptError, ErrorKind};
+use crate::delivery::attempt::AttemptError;
 use crate::delivery::resolver::find_blocked;
+use crate::primitives::ErrorKind;
 
 /// The error's causes, without the top-level reqwest message (which repeats the URL, and the
 /// URL may be a secret), de-duplicated: hyper and reqwest often say the same thing twice.

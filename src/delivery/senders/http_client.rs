@@ -17,10 +17,11 @@ use super::redact::{REDACTED, Redactor, opaque_url};
 use super::{SendContext, USER_AGENT};
 use crate::delivery::allow::AllowList;
 use crate::delivery::attempt::{
-    Attempt, AttemptError, ErrorKind, MAX_LOGGED_BODY, MAX_READ_BODY, RequestLog, ResponseLog,
+    Attempt, AttemptError, MAX_LOGGED_BODY, MAX_READ_BODY, RequestLog, ResponseLog,
 };
 use crate::delivery::resolver::{GuardedResolver, check_url};
 use crate::delivery::retry::{AttemptClass, classify_status, parse_retry_after};
+use crate::primitives::ErrorKind;
 
 /// Longest wait for a TCP (and TLS) connection, within the whole-attempt timeout: a receiver
 /// that takes longer to accept is down, and the rest of the budget is for its answer.

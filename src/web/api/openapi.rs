@@ -2,7 +2,9 @@
 //! event schemas cannot drift. A test checks that it names every registered route.
 use serde_json::{Value, json};
 
+use crate::domain::hook_config::HookKind;
 use crate::events::{EventType, json_schema};
+use crate::primitives::{DeliveryStatus, ErrorKind};
 
 fn problem(status: u16, what: &str) -> (String, Value) {
     (
@@ -107,7 +109,7 @@ pub fn document(server_url: &str) -> Value {
               "received_at": {"type": "string", "format": "date-time"}}},
           "Envelope": envelope,
           "HookInput": {"type": "object", "properties": {
-              "kind": {"type": "string", "enum": ["http", "email", "hipchat", "slack", "teams", "twilio", "twitter"]},
+              "kind": {"type": "string", "enum": HookKind::ALL.map(HookKind::as_str)},
               "name": {"type": "string"}, "enabled": {"type": "boolean"},
               "events": {"type": "array", "items": {"type": "string", "enum": EventType::ALL.iter().map(|e| e.name()).collect::<Vec<_>>()}},
               "config": {"type": "object", "description": "settings of the kind; secrets are write-only and kept when left out"}}},
@@ -120,14 +122,14 @@ pub fn document(server_url: &str) -> Value {
           "Delivery": {"type": "object", "required": ["id", "hook", "event", "status", "attempts", "next_attempt_at", "redelivery_of", "created_at"], "properties": {
               "id": {"type": "integer"}, "hook": {"type": "integer"},
               "event": {"type": "object", "properties": {"identifier": {"type": "string"}, "payload_type": {"type": "string"}}},
-              "status": {"type": "string", "enum": ["pending", "succeeded", "failed"]}, "attempts": {"type": "integer"},
+              "status": {"type": "string", "enum": DeliveryStatus::listed_names()}, "attempts": {"type": "integer"},
               "next_attempt_at": {"type": ["string", "null"], "format": "date-time"}, "redelivery_of": {"type": ["integer", "null"]},
               "created_at": {"type": "string", "format": "date-time"}}},
           "Attempt": {"type": "object", "required": ["number", "started_at", "duration_ms", "request", "response", "error"], "properties": {
               "number": {"type": "integer"}, "started_at": {"type": "string", "format": "date-time"}, "duration_ms": {"type": "integer"},
               "request": {"type": "object", "properties": {"url": {"type": "string"}, "method": {"type": "string"}, "headers": {"type": "object"}, "body": {"type": "string"}}},
               "response": {"type": ["object", "null"], "properties": {"status": {"type": "integer"}, "headers": {"type": "object"}, "body": {"type": "string"}, "body_size": {"type": "integer"}}},
-              "error": {"type": ["object", "null"], "properties": {"kind": {"type": "string", "enum": ["timeout", "connect", "dns", "tls", "blocked", "http", "smtp", "config"]}, "message": {"type": "string"}}}}},
+              "error": {"type": ["object", "null"], "properties": {"kind": {"type": "string", "enum": ErrorKind::ALL.map(ErrorKind::as_str)}, "message": {"type": "string"}}}}},
           "DeliveryWithLog": {"allOf": [r("Delivery"), {"type": "object", "properties": {"attempt_log": {"type": "array", "items": r("Attempt")}}}]},
           "events": event_schemas
         }
@@ -193,12 +195,12 @@ pub fn document(server_url: &str) -> Value {
         },
         "/feeds/{feed}/hooks/{id}/redeliver": {
           "parameters": [feed, param("id", "hook id")],
-          "post": op("Redeliver every failed delivery since a time", Some(json!({"type": "object", "required": ["since"], "properties": {"status": {"const": "failed"}, "since": {"type": "string", "format": "date-time"}}})),
+          "post": op("Redeliver every failed delivery since a time", Some(json!({"type": "object", "required": ["since"], "properties": {"status": {"const": DeliveryStatus::Failed.as_str()}, "since": {"type": "string", "format": "date-time"}}})),
                      vec![ok(202, "queued", Some(json!({"type": "object", "properties": {"deliveries": {"type": "integer"}}}))), problem(422, "bad status or time")], true)
         },
         "/feeds/{feed}/hooks/{id}/deliveries": {
           "parameters": [feed, param("id", "hook id"),
-              json!({"name": "status", "in": "query", "schema": {"type": "string", "enum": ["pending", "succeeded", "failed"]}}),
+              json!({"name": "status", "in": "query", "schema": {"type": "string", "enum": DeliveryStatus::listed_names()}}),
               json!({"name": "event", "in": "query", "schema": {"type": "string"}}),
               json!({"name": "since", "in": "query", "schema": {"type": "string", "format": "date-time"}}),
               json!({"name": "until", "in": "query", "schema": {"type": "string", "format": "date-time"}}),

@@ -10,6 +10,7 @@ use crate::app::AppState;
 use crate::db::deliveries::AttemptRow;
 use crate::db::feeds::FeedRow;
 use crate::domain::deliveries;
+use crate::primitives::ErrorKind;
 use crate::web::auth::PageFeed;
 use crate::web::csrf::CsrfForm;
 
@@ -31,7 +32,7 @@ pub struct AttemptView {
     pub body: String,
     pub response: Option<ResponseView>,
     /// (kind, message, what the kind usually means)
-    pub error: Option<(String, String, &'static str)>,
+    pub error: Option<(&'static str, String, &'static str)>,
     pub curl: Option<String>,
 }
 
@@ -104,25 +105,24 @@ pub fn curl(method: &str, url: &str, headers: &[(String, String)], body: &str) -
 }
 
 /// What each failure kind usually means, and where to look.
-fn error_hint(kind: &str) -> &'static str {
+fn error_hint(kind: ErrorKind) -> &'static str {
     match kind {
-        "timeout" => {
+        ErrorKind::Timeout => {
             "The receiver did not answer in time. Is it slow, or busy doing the work before answering?"
         }
-        "connect" => {
+        ErrorKind::Connect => {
             "The connection was refused or dropped. Is the receiver running, and reachable from this server?"
         }
-        "dns" => "The host name did not resolve from this server.",
-        "tls" => {
+        ErrorKind::Dns => "The host name did not resolve from this server.",
+        ErrorKind::Tls => {
             "The TLS handshake or the certificate check failed. A self-signed certificate needs “Check the receiver's TLS certificate” turned off."
         }
-        "blocked" => {
+        ErrorKind::Blocked => {
             "This server may not send to that address (see --allow-hosts): private and loopback addresses are refused by default."
         }
-        "http" => "The receiver answered with an error status; its answer is below.",
-        "smtp" => "The mail server refused or failed; its answer is in the message.",
-        "config" => "The hook's settings cannot work; fix them on the settings page.",
-        _ => "",
+        ErrorKind::Http => "The receiver answered with an error status; its answer is below.",
+        ErrorKind::Smtp => "The mail server refused or failed; its answer is in the message.",
+        ErrorKind::Config => "The hook's settings cannot work; fix them on the settings page.",
     }
 }
 
@@ -159,9 +159,9 @@ fn attempt_view(a: &AttemptRow) -> AttemptView {
         url,
         headers,
         response,
-        error: a.error_kind.as_ref().map(|k| {
+        error: a.error_kind.map(|k| {
             (
-                k.clone(),
+                k.as_str(),
                 a.error_message.clone().unwrap_or_default(),
                 error_hint(k),
             )

@@ -15,6 +15,7 @@ use crate::domain::access::FeedAccess;
 use crate::domain::hooks::Hook;
 use crate::domain::time::{now_ms, parse_rfc3339, rfc3339};
 use crate::domain::{deliveries, stats};
+use crate::primitives::DeliveryStatus;
 use crate::web::api::hooks::parse_filter;
 use crate::web::auth::PageFeed;
 use crate::web::csrf::CsrfForm;
@@ -155,11 +156,11 @@ pub async fn page(
                 selected: q.event == e.name(),
             })
             .collect(),
-        statuses: ["succeeded", "failed", "pending"]
+        statuses: DeliveryStatus::LISTED
             .into_iter()
             .map(|s| EventOption {
-                name: s,
-                selected: q.status == s,
+                name: s.as_str(),
+                selected: q.status == s.as_str(),
             })
             .collect(),
         filtered: [&q.status, &q.event, &q.since, &q.until, &q.cursor]

@@ -8,9 +8,10 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::fake::{Event, assert_no_secret, context_with, example};
-use crate::delivery::attempt::{Attempt, ErrorKind};
+use crate::delivery::attempt::Attempt;
 use crate::delivery::retry::AttemptClass;
 use crate::domain::hook_config::{HookConfig, HookKind};
+use crate::primitives::ErrorKind;
 
 const SCRIPT: &str = include_str!("smtp_sink.py");
 const PASSWORD: &str = "smtp-password-secret";

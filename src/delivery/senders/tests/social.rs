@@ -6,10 +6,11 @@ use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 
 use super::fake::{Captured, Event, Fake, Reply, answer, assert_no_secret, context, example};
-use crate::delivery::attempt::{Attempt, ErrorKind};
+use crate::delivery::attempt::Attempt;
 use crate::delivery::retry::AttemptClass;
 use crate::delivery::senders::twitter::{MAX_WEIGHT, weighted_length};
 use crate::domain::hook_config::{HookConfig, HookKind, TwitterConfig};
+use crate::primitives::ErrorKind;
 
 const SID: &str = "AC0123456789abcdef0123456789abcdef";
 const TOKEN: &str = "twilio-auth-token-1";
