@@ -22,7 +22,7 @@ use crate::domain::event_writer::EventWriter;
 use crate::domain::secret_box::SecretBox;
 use crate::domain::throttle::LoginThrottle;
 use crate::domain::time::now_ms;
-use tokio::sync::Notify;
+use crate::domain::wake::Wake;
 
 /// Why the server could not start; each prints as one line naming the cause.
 #[derive(Debug, thiserror::Error)]
@@ -53,7 +53,7 @@ pub struct AppState {
     /// Stores accepted events with their deliveries (group commit).
     pub events: EventWriter,
     /// Wakes the delivery worker when new deliveries are due now.
-    pub wake: Arc<Notify>,
+    pub wake: Wake,
     /// Seals and opens stored hook secrets.
     pub secrets: SecretBox,
     pub metrics: Arc<Metrics>,
@@ -123,7 +123,7 @@ impl Application {
                 "resuming deliveries that were in flight when the server last stopped"
             );
         }
-        let wake = Arc::new(Notify::new());
+        let wake = Wake::default();
         let events = EventWriter::start(db.clone(), wake.clone());
         let secrets = SecretBox::new(&key);
         let metrics = Arc::new(Metrics::default());

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use rand::Rng;
 use serde_json::Value;
-use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -24,6 +24,7 @@ use crate::domain::hook_config::HookConfig;
 use crate::domain::hooks::{Hook, load};
 use crate::domain::secret_box::SecretBox;
 use crate::domain::time::now_ms;
+use crate::domain::wake::Wake;
 use crate::events::EventType;
 
 /// Attempts in flight at once, over all hooks. Large enough that more than a hundred hanging
@@ -40,7 +41,7 @@ pub struct Worker {
     policy: RetryPolicy,
     /// A claim holds a delivery this long; longer than an attempt can take.
     lease: Duration,
-    wake: Arc<Notify>,
+    wake: Wake,
     recorder: Recorder,
     pub metrics: Arc<Metrics>,
     slots: Arc<Semaphore>,
@@ -58,7 +59,7 @@ impl Worker {
         secrets: SecretBox,
         ctx: SendContext,
         policy: RetryPolicy,
-        wake: Arc<Notify>,
+        wake: Wake,
         recorder: Recorder,
         metrics: Arc<Metrics>,
     ) -> Self {
@@ -161,7 +162,7 @@ impl Worker {
         self.release(c.hook_id);
         drop(permit);
         // A slot is free: claim more now instead of at the next timer.
-        self.wake.notify_one();
+        self.wake.ring();
     }
 
     async fn hook(&self, id: i64, updated_at: i64) -> Result<Arc<Hook>, String> {
@@ -275,7 +276,7 @@ impl Worker {
             };
             tokio::select! {
                 _ = stop.cancelled() => break,
-                _ = self.wake.notified() => {}
+                _ = self.wake.rung() => {}
                 _ = tokio::time::sleep(wait) => {}
             }
         }

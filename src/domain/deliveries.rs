@@ -5,12 +5,14 @@ use super::DomainError;
 use super::access::FeedAccess;
 use super::hooks::Hook;
 use super::time::{now_ms, rfc3339};
+use super::wake::Wake;
 use crate::db::Db;
 use crate::db::deliveries::{self, AttemptRow, DeliveryFilter, DeliveryRow};
 
 /// Sends a ping to one hook (whatever events it subscribes to); returns the delivery id.
 pub async fn ping(
     db: &Db,
+    wake: &Wake,
     access: &FeedAccess,
     hook: &Hook,
     username: &str,
@@ -32,7 +34,7 @@ pub async fn ping(
     })
     .to_string();
     let (feed_id, hook_id, user) = (access.feed.id, hook.id, username.to_owned());
-    Ok(db
+    let id = db
         .run(move |c| {
             let ping = deliveries::Ping {
                 feed_id,
@@ -44,23 +46,42 @@ pub async fn ping(
             };
             deliveries::insert_ping(c, &ping, now_ms())
         })
-        .await?)
+        .await?;
+    wake.ring();
+    Ok(id)
 }
 
 /// A new delivery of the same event to the same hook; the original and its log stay.
-pub async fn redeliver(db: &Db, access: &FeedAccess, delivery_id: i64) -> Result<i64, DomainError> {
+pub async fn redeliver(
+    db: &Db,
+    wake: &Wake,
+    access: &FeedAccess,
+    delivery_id: i64,
+) -> Result<i64, DomainError> {
     let feed_id = access.feed.id;
-    db.run(move |c| deliveries::redeliver(c, feed_id, delivery_id, now_ms()))
+    let id = db
+        .run(move |c| deliveries::redeliver(c, feed_id, delivery_id, now_ms()))
         .await?
-        .ok_or(DomainError::NotFound)
+        .ok_or(DomainError::NotFound)?;
+    wake.ring();
+    Ok(id)
 }
 
 /// Redelivers every failed delivery of the hook since a time; returns how many.
-pub async fn redeliver_failed(db: &Db, hook: &Hook, since: i64) -> Result<i64, DomainError> {
+pub async fn redeliver_failed(
+    db: &Db,
+    wake: &Wake,
+    hook: &Hook,
+    since: i64,
+) -> Result<i64, DomainError> {
     let hook_id = hook.id;
-    Ok(db
+    let n = db
         .run(move |c| deliveries::redeliver_failed(c, hook_id, since, now_ms()))
-        .await?)
+        .await?;
+    if n > 0 {
+        wake.ring();
+    }
+    Ok(n)
 }
 
 pub async fn list(

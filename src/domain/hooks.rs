@@ -6,6 +6,7 @@ use super::hook_config::{HookConfig, HookKind};
 use super::names::label;
 use super::secret_box::SecretBox;
 use super::time::now_ms;
+use super::wake::Wake;
 use super::{DomainError, FieldError};
 use crate::db::Db;
 use crate::db::hooks::{self, HookRow, HookWrite};
@@ -268,10 +269,11 @@ pub async fn create_hook(
 }
 
 /// Edits a hook; what the input leaves out stays. Enabling a disabled hook resumes its
-/// waiting deliveries.
+/// waiting deliveries (and wakes the worker for them).
 pub async fn update_hook(
     db: &Db,
     sb: &SecretBox,
+    wake: &Wake,
     access: &FeedAccess,
     id: i64,
     input: &HookInput,
@@ -298,6 +300,9 @@ pub async fn update_hook(
         .await?;
     if !found {
         return Err(DomainError::NotFound);
+    }
+    if enabled {
+        wake.ring();
     }
     Ok((get_hook(db, sb, access, id).await?, v.generated_secret))
 }

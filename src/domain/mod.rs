@@ -15,5 +15,6 @@ pub mod secret_token;
 pub mod stats;
 pub mod throttle;
 pub mod time;
+pub mod wake;
 
 pub use error::{DomainError, FieldError};

@@ -109,11 +109,15 @@ pub async fn update(
     path: web::Path<(String, i64)>,
     body: web::Json<HookInput>,
 ) -> Result<HttpResponse, Problem> {
-    let (hook, secret) =
-        hooks::update_hook(&state.db, &state.secrets, &f.access, path.1, &body).await?;
-    if hook.enabled {
-        state.wake.notify_one();
-    }
+    let (hook, secret) = hooks::update_hook(
+        &state.db,
+        &state.secrets,
+        &state.wake,
+        &f.access,
+        path.1,
+        &body,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(with_secret(hook_json(&hook), secret)))
 }
 
@@ -133,9 +137,15 @@ pub async fn ping(
 ) -> Result<HttpResponse, Problem> {
     let hook = hook_of(&state, &f, path.1).await?;
     let feed_url = state.url(&format!("/feeds/{}", f.access.feed.identifier));
-    let delivery =
-        deliveries::ping(&state.db, &f.access, &hook, &f.user.username, &feed_url).await?;
-    state.wake.notify_one();
+    let delivery = deliveries::ping(
+        &state.db,
+        &state.wake,
+        &f.access,
+        &hook,
+        &f.user.username,
+        &feed_url,
+    )
+    .await?;
     Ok(HttpResponse::Accepted().json(json!({"delivery": delivery})))
 }
 
@@ -179,8 +189,7 @@ pub async fn redeliver_failed(
     if !errors.is_empty() {
         return Err(Problem::invalid(errors));
     }
-    let n = deliveries::redeliver_failed(&state.db, &hook, since).await?;
-    state.wake.notify_one();
+    let n = deliveries::redeliver_failed(&state.db, &state.wake, &hook, since).await?;
     Ok(HttpResponse::Accepted().json(json!({"deliveries": n})))
 }
 
@@ -290,7 +299,6 @@ pub async fn redeliver(
     f: ApiFeed,
     path: web::Path<(String, i64)>,
 ) -> Result<HttpResponse, Problem> {
-    let new = deliveries::redeliver(&state.db, &f.access, path.1).await?;
-    state.wake.notify_one();
+    let new = deliveries::redeliver(&state.db, &state.wake, &f.access, path.1).await?;
     Ok(HttpResponse::Accepted().json(json!({"delivery": new})))
 }

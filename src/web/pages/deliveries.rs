@@ -196,8 +196,7 @@ pub async fn redeliver(
     _: CsrfForm<super::session::EmptyForm>,
 ) -> Result<HttpResponse, PageError> {
     let (feed, id) = path.into_inner();
-    let new = deliveries::redeliver(&state.db, &access, id).await?;
-    state.wake.notify_one();
+    let new = deliveries::redeliver(&state.db, &state.wake, &access, id).await?;
     Ok(redirect(
         &format!("/feeds/{feed}/deliveries/{new}"),
         "ok",

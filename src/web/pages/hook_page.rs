@@ -203,15 +203,20 @@ pub async fn ping(
     let hook = crate::domain::hooks::get_hook(&state.db, &state.secrets, &access, id).await?;
     let back = format!("/feeds/{feed}/hooks/{id}");
     let feed_url = state.url(&format!("/feeds/{}", access.feed.identifier));
-    match deliveries::ping(&state.db, &access, &hook, &user.username, &feed_url).await {
-        Ok(delivery) => {
-            state.wake.notify_one();
-            Ok(redirect(
-                &back,
-                "ok",
-                format!("Ping sent as delivery #{delivery}; reload to see how it went."),
-            ))
-        }
+    let sent = deliveries::ping(
+        &state.db,
+        &state.wake,
+        &access,
+        &hook,
+        &user.username,
+        &feed_url,
+    );
+    match sent.await {
+        Ok(delivery) => Ok(redirect(
+            &back,
+            "ok",
+            format!("Ping sent as delivery #{delivery}; reload to see how it went."),
+        )),
         Err(e @ crate::domain::DomainError::Conflict(_)) => {
             Ok(redirect(&back, "error", format!("No ping sent: {e}.")))
         }
@@ -241,8 +246,7 @@ pub async fn redeliver_failed(
             "Nothing redelivered: give the time as 2026-04-12T13:00 (UTC).",
         ));
     };
-    let n = deliveries::redeliver_failed(&state.db, &hook, since).await?;
-    state.wake.notify_one();
+    let n = deliveries::redeliver_failed(&state.db, &state.wake, &hook, since).await?;
     let text = match n {
         0 => format!(
             "No failed deliveries since {} that were not redelivered already.",

@@ -201,11 +201,8 @@ pub async fn update(
     if !local.is_empty() {
         return Ok(invalid(&req, user, access.feed, Some(&hook), form, &local));
     }
-    match hooks::update_hook(&state.db, &state.secrets, &access, id, &input).await {
+    match hooks::update_hook(&state.db, &state.secrets, &state.wake, &access, id, &input).await {
         Ok((updated, secret)) => {
-            if updated.enabled {
-                state.wake.notify_one();
-            }
             saved(
                 &req,
                 &state,
@@ -244,15 +241,12 @@ pub async fn set_enabled(
         ..HookInput::default()
     };
     let back = format!("/feeds/{feed}/hooks/{id}");
-    match hooks::update_hook(&state.db, &state.secrets, &access, id, &input).await {
-        Ok(_) if enabled => {
-            state.wake.notify_one();
-            Ok(redirect(
-                &back,
-                "ok",
-                "Hook enabled; deliveries that waited are on their way.",
-            ))
-        }
+    match hooks::update_hook(&state.db, &state.secrets, &state.wake, &access, id, &input).await {
+        Ok(_) if enabled => Ok(redirect(
+            &back,
+            "ok",
+            "Hook enabled; deliveries that waited are on their way.",
+        )),
         Ok(_) => Ok(redirect(
             &back,
             "ok",
