@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use crate::config::Settings;
-use crate::data_dir::{self, DATABASE_FILE, DataDirError, SecretKey};
+use crate::data_dir::{self, DATABASE_FILE, DataDirError};
 use crate::db::deliveries::release_claims;
 use crate::db::{Db, DbError};
 use crate::delivery::metrics::Metrics;
@@ -23,6 +23,7 @@ use crate::domain::secret_box::SecretBox;
 use crate::domain::throttle::LoginThrottle;
 use crate::domain::time::now_ms;
 use crate::domain::wake::Wake;
+use crate::web::state::AppState;
 
 /// Why the server could not start; each prints as one line naming the cause.
 #[derive(Debug, thiserror::Error)]
@@ -40,34 +41,6 @@ pub enum StartError {
         addr: std::net::SocketAddr,
         source: std::io::Error,
     },
-}
-
-/// Everything a request handler or background task needs, passed explicitly.
-pub struct AppState {
-    pub db: Db,
-    pub settings: Settings,
-    pub key: SecretKey,
-    /// The public URL, without a trailing slash.
-    pub base_url: Url,
-    pub throttle: LoginThrottle,
-    /// Stores accepted events with their deliveries (group commit).
-    pub events: EventWriter,
-    /// Wakes the delivery worker when new deliveries are due now.
-    pub wake: Wake,
-    /// Seals and opens stored hook secrets.
-    pub secrets: SecretBox,
-    pub metrics: Arc<Metrics>,
-}
-
-impl AppState {
-    /// An absolute URL for a path of this server, for links that leave the browser (logs, e-mails).
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{}", self.base_url.as_str().trim_end_matches('/'), path)
-    }
-
-    pub fn cookies_secure(&self) -> bool {
-        self.base_url.scheme() == "https"
-    }
 }
 
 pub struct Application {

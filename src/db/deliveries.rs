@@ -5,9 +5,10 @@ use std::collections::HashMap;
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
 use super::DbError;
+use super::attempts::AttemptRow;
 use super::codes::{PARKED, read_status, status_code};
 use super::hooks::disable_hook;
-use crate::primitives::{DeliveryStatus, ErrorKind};
+use crate::primitives::DeliveryStatus;
 
 /// A claimed delivery with what sending it needs, read in the same transaction as the claim.
 #[derive(Debug, Clone)]
@@ -129,18 +130,6 @@ pub enum Next {
     /// Not attempted: no free slot for its hook; due again now (its hook is skipped by claims
     /// until a slot frees up).
     Release,
-}
-
-/// One attempt as stored.
-#[derive(Debug, Clone, Default)]
-pub struct AttemptRow {
-    pub number: i64,
-    pub started_at: i64,
-    pub duration_ms: i64,
-    pub request: String,
-    pub response: Option<String>,
-    pub error_kind: Option<ErrorKind>,
-    pub error_message: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -395,27 +384,6 @@ pub fn get_delivery(
         |r| Ok((delivery_row(r)?, r.get(11)?)),
     )
     .optional()?)
-}
-
-pub fn list_attempts(c: &Connection, delivery_id: i64) -> Result<Vec<AttemptRow>, DbError> {
-    let mut st = c.prepare_cached(
-        "SELECT number, started_at, duration_ms, request, response, error_kind, error_message
-         FROM attempts WHERE delivery_id = ?1 ORDER BY number, id",
-    )?;
-    let rows = st
-        .query_map([delivery_id], |r| {
-            Ok(AttemptRow {
-                number: r.get(0)?,
-                started_at: r.get(1)?,
-                duration_ms: r.get(2)?,
-                request: r.get(3)?,
-                response: r.get(4)?,
-                error_kind: r.get(5)?,
-                error_message: r.get(6)?,
-            })
-        })?
-        .collect::<Result<_, _>>()?;
-    Ok(rows)
 }
 
 /// Deletes up to `batch` events received before `cutoff`, with their deliveries and attempts;

@@ -142,6 +142,7 @@ pub fn schema_version(conn: &Connection) -> Result<i64, DbError> {
     Ok(conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
 }
 
+pub mod attempts;
 pub mod checkpoint;
 pub mod codes;
 pub mod credentials;

@@ -6,7 +6,8 @@ use serde_json::{Map, Value, json};
 
 use super::attempt::Attempt;
 use super::retry::{AttemptClass, RetryPolicy};
-use crate::db::deliveries::{AttemptRow, Next};
+use crate::db::attempts::{AttemptRow, BODY_IS_EVENT};
+use crate::db::deliveries::Next;
 
 pub const GONE_REASON: &str =
     "disabled because the receiver answered 410 Gone: it no longer accepts these events";
@@ -47,10 +48,6 @@ fn headers_json(headers: &[(String, String)]) -> Value {
     Value::Object(m)
 }
 
-/// Stands in a stored request for a body that is the event's envelope byte for byte (every
-/// `http` attempt): the log then keeps one copy per event, not one per attempt.
-pub const BODY_IS_EVENT: &str = "body_is_event";
-
 /// The attempt as stored: request and response as JSON documents, secrets already redacted
 /// by the sender.
 pub fn to_row(number: i64, started_at: i64, a: &Attempt, event_body: &str) -> AttemptRow {
@@ -85,18 +82,6 @@ pub fn summary(a: &Attempt) -> String {
         (None, None) => "sent".to_owned(),
     };
     line.chars().take(300).collect()
-}
-
-/// The stored request with the event's envelope put back as its body where it stands in.
-pub fn with_event_body(stored_request: &str, event_body: &str) -> String {
-    match serde_json::from_str::<Value>(stored_request) {
-        Ok(Value::Object(mut m)) if m.contains_key(BODY_IS_EVENT) => {
-            m.remove(BODY_IS_EVENT);
-            m.insert("body".into(), Value::String(event_body.to_owned()));
-            Value::Object(m).to_string()
-        }
-        _ => stored_request.to_owned(),
-    }
 }
 
 #[cfg(test)]

@@ -7,7 +7,8 @@ use super::hooks::Hook;
 use super::time::{now_ms, rfc3339};
 use super::wake::Wake;
 use crate::db::Db;
-use crate::db::deliveries::{self, AttemptRow, DeliveryFilter, DeliveryRow};
+use crate::db::attempts::{self, AttemptRow};
+use crate::db::deliveries::{self, DeliveryFilter, DeliveryRow};
 
 /// Sends a ping to one hook (whatever events it subscribes to); returns the delivery id.
 pub async fn ping(
@@ -106,10 +107,7 @@ pub async fn get(
     let feed_id = access.feed.id;
     db.run(move |c| {
         let (d, body) = deliveries::get_delivery(c, feed_id, id)?.ok_or(DomainError::NotFound)?;
-        let mut attempts = deliveries::list_attempts(c, id)?;
-        for a in &mut attempts {
-            a.request = crate::delivery::outcome::with_event_body(&a.request, &body);
-        }
+        let attempts = attempts::list_attempts(c, id, &body)?;
         Ok((d, body, attempts))
     })
     .await

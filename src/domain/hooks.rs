@@ -1,16 +1,17 @@
 //! Hooks: validated settings per kind, secrets sealed before they reach the store.
 use serde_json::{Map, Value};
 
+use super::DomainError;
 use super::access::FeedAccess;
 use super::hook_config::{HookConfig, HookKind};
 use super::names::label;
 use super::secret_box::SecretBox;
 use super::time::now_ms;
 use super::wake::Wake;
-use super::{DomainError, FieldError};
 use crate::db::Db;
 use crate::db::hooks::{self, HookRow, HookWrite};
 use crate::events::EventType;
+use crate::primitives::FieldError;
 
 #[derive(Debug, Clone)]
 pub struct Hook {

@@ -17,4 +17,4 @@ pub mod throttle;
 pub mod time;
 pub mod wake;
 
-pub use error::{DomainError, FieldError};
+pub use error::DomainError;

@@ -3,6 +3,10 @@
 //! between they are these enums.
 pub mod delivery_status;
 pub mod error_kind;
+pub mod field_error;
+pub mod percent;
+pub mod webhook_secret;
 
 pub use delivery_status::DeliveryStatus;
 pub use error_kind::ErrorKind;
+pub use field_error::FieldError;

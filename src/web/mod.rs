@@ -7,8 +7,10 @@ pub mod auth;
 pub mod csrf;
 pub mod health;
 pub mod middleware;
+pub mod page_error;
 pub mod pages;
 pub mod routes;
+pub mod state;
 
 use pages::{account, admin, deliveries, feeds, hook_page, hooks, session};
 use routes::RouteSink;

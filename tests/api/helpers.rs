@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use feedhooks::app::AppState;
+use feedhooks::web::state::AppState;
 use feedhooks::{Application, Settings};
 use tempfile::TempDir;
 use tokio_util::sync::CancellationToken;

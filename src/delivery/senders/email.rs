@@ -11,8 +11,9 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
+use super::errors::{io_kind, is_tls};
 use super::format::{clean, html_escape};
-use super::http_client::{config_error, io_kind, is_tls};
+use super::http_client::config_error;
 use super::redact::Redactor;
 use super::{OutgoingEvent, SendContext, Sender, USER_AGENT};
 use crate::delivery::attempt::{Attempt, AttemptError, RequestLog, ResponseLog};

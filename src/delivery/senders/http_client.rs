@@ -12,7 +12,6 @@ use reqwest::redirect::Policy;
 use time::OffsetDateTime;
 
 use super::errors::{causes, describe};
-pub use super::errors::{endpoint, io_kind, is_tls};
 use super::redact::{REDACTED, Redactor, opaque_url};
 use super::{SendContext, USER_AGENT};
 use crate::delivery::allow::AllowList;
@@ -25,7 +24,7 @@ use crate::primitives::ErrorKind;
 
 /// Longest wait for a TCP (and TLS) connection, within the whole-attempt timeout: a receiver
 /// that takes longer to accept is down, and the rest of the budget is for its answer.
-pub(super) const MAX_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+const MAX_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Builds a guarded client (see the module documentation).
 pub fn build_client(
@@ -269,7 +268,12 @@ pub async fn post(ctx: &SendContext, post: Post) -> Exchange {
     }
     let outcome = match builder.body(post.body).send().await {
         Ok(response) => Ok(read(response).await),
-        Err(e) => Err(describe(&e, &post.url, ctx.timeout)),
+        Err(e) => Err(describe(
+            &e,
+            &post.url,
+            ctx.timeout.min(MAX_CONNECT_TIMEOUT),
+            ctx.timeout,
+        )),
     };
     Exchange {
         request,

@@ -70,7 +70,13 @@ impl TwitterConfig {
 
     /// The OAuth 1.0a `Authorization` value for a POST to `url`.
     pub fn authorization(&self, url: &str, nonce: &str, timestamp: u64) -> String {
-        oauth1::authorization_header("POST", url, &self.credentials(), nonce, timestamp)
+        let credentials = oauth1::OAuthCredentials {
+            consumer_key: self.consumer_key.clone(),
+            consumer_secret: self.consumer_secret.expose().to_owned(),
+            token: self.token.clone(),
+            token_secret: self.token_secret.expose().to_owned(),
+        };
+        oauth1::authorization_header("POST", url, &credentials, nonce, timestamp)
     }
 
     pub fn endpoint(&self) -> String {

@@ -21,8 +21,8 @@ pub use email::{BodyFormat, EmailConfig, TlsMode};
 pub use http::{HttpConfig, is_sensitive_header as http_sensitive_header};
 pub use social::{TwilioConfig, TwitterConfig};
 
-use crate::domain::FieldError;
 use crate::events::EventType;
+use crate::primitives::FieldError;
 use input::Input;
 
 /// The kinds of hooks, one per sender.

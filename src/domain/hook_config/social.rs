@@ -96,18 +96,6 @@ pub struct TwitterConfig {
     pub api_base: String,
 }
 
-impl TwitterConfig {
-    /// The four values OAuth 1.0a signs with.
-    pub fn credentials(&self) -> crate::delivery::oauth1::OAuthCredentials {
-        crate::delivery::oauth1::OAuthCredentials {
-            consumer_key: self.consumer_key.clone(),
-            consumer_secret: self.consumer_secret.expose().to_owned(),
-            token: self.token.clone(),
-            token_secret: self.token_secret.expose().to_owned(),
-        }
-    }
-}
-
 fn key_text(input: &mut Input<'_>, name: &'static str) -> Option<String> {
     let value = input.text(name, true, 200)?;
     if value.contains(char::is_whitespace) {
@@ -157,7 +145,7 @@ impl KindConfig for TwitterConfig {
 
     /// The signing key and the secrets as percent-encoded in it.
     fn derived_secrets(&self) -> Vec<String> {
-        use crate::delivery::oauth1::percent_encode;
+        use crate::primitives::percent::percent_encode;
         let (c, t) = (self.consumer_secret.expose(), self.token_secret.expose());
         vec![
             percent_encode(c),

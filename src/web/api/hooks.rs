@@ -5,14 +5,15 @@ use serde_json::{Value, json};
 
 use super::ListQuery;
 use super::problem::Problem;
-use crate::app::AppState;
-use crate::db::deliveries::{AttemptRow, DeliveryFilter, DeliveryRow};
+use crate::db::attempts::AttemptRow;
+use crate::db::deliveries::{DeliveryFilter, DeliveryRow};
+use crate::domain::deliveries;
 use crate::domain::hooks::{self, Hook, HookInput};
 use crate::domain::time::{parse_rfc3339, rfc3339};
-use crate::domain::{FieldError, deliveries};
 use crate::events::EventType;
-use crate::primitives::DeliveryStatus;
+use crate::primitives::{DeliveryStatus, FieldError};
 use crate::web::auth::ApiFeed;
+use crate::web::state::AppState;
 
 pub fn hook_json(h: &Hook) -> Value {
     json!({

@@ -6,13 +6,13 @@ use serde_json::Value;
 
 use super::views::{DeliveryView, HookView};
 use super::{Chrome, PageError, display_time, redirect, render};
-use crate::app::AppState;
-use crate::db::deliveries::AttemptRow;
+use crate::db::attempts::AttemptRow;
 use crate::db::feeds::FeedRow;
 use crate::domain::deliveries;
 use crate::primitives::ErrorKind;
 use crate::web::auth::PageFeed;
 use crate::web::csrf::CsrfForm;
+use crate::web::state::AppState;
 
 pub struct ResponseView {
     pub status: String,

@@ -3,10 +3,10 @@
 use serde_json::{Map, Value};
 
 use super::hook_fields::{Input, specs};
-use crate::domain::FieldError;
 use crate::domain::hook_config::HookKind;
 use crate::domain::hooks::{Hook, HookInput};
 use crate::events::EventType;
+use crate::primitives::FieldError;
 
 pub struct OptionView {
     pub value: &'static str,

@@ -7,7 +7,6 @@ use serde::Deserialize;
 
 use super::views::{DeliveryView, HealthView, HookView};
 use super::{Chrome, PageError, redirect, render_status};
-use crate::app::AppState;
 use crate::db::deliveries::DeliveryFilter;
 use crate::db::feeds::FeedRow;
 use crate::db::users::UserRow;
@@ -19,6 +18,7 @@ use crate::primitives::DeliveryStatus;
 use crate::web::api::hooks::parse_filter;
 use crate::web::auth::PageFeed;
 use crate::web::csrf::CsrfForm;
+use crate::web::state::AppState;
 
 /// Rows per page: enough to scan a bad hour, few enough to render fast.
 const PAGE: i64 = 50;

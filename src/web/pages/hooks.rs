@@ -7,15 +7,16 @@ use serde::Deserialize;
 use super::hook_fields::kind_help;
 use super::hook_form::HookForm;
 use super::{Chrome, PageError, redirect, render, render_status};
-use crate::app::AppState;
 use crate::db::feeds::FeedRow;
 use crate::db::users::UserRow;
+use crate::domain::DomainError;
 use crate::domain::access::FeedAccess;
 use crate::domain::hook_config::HookKind;
 use crate::domain::hooks::{self, Hook, HookInput};
-use crate::domain::{DomainError, FieldError};
+use crate::primitives::FieldError;
 use crate::web::auth::PageFeed;
 use crate::web::csrf::CsrfForm;
+use crate::web::state::AppState;
 
 pub struct KindChoice {
     pub value: &'static str,
