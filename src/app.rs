@@ -12,8 +12,8 @@ use crate::config::Settings;
 use crate::data_dir::{self, DATABASE_FILE, DataDirError};
 use crate::db::deliveries::release_claims;
 use crate::db::{Db, DbError};
+use crate::delivery::attempt_writer::AttemptWriter;
 use crate::delivery::metrics::Metrics;
-use crate::delivery::recorder::Recorder;
 use crate::delivery::retry::RetryPolicy;
 use crate::delivery::senders::SendContext;
 use crate::delivery::worker::Worker;
@@ -49,7 +49,7 @@ pub struct Application {
     state: web::Data<AppState>,
     stop: CancellationToken,
     worker: Arc<Worker>,
-    recorder: tokio::task::JoinHandle<()>,
+    attempt_writer: tokio::task::JoinHandle<()>,
     /// Held for the life of the server: one server per data dir.
     _lock: std::fs::File,
 }
@@ -106,14 +106,14 @@ impl Application {
             settings.extra_root_certs.clone(),
         )
         .map_err(StartError::Client)?;
-        let (recorder, recorder_task) = Recorder::start(db.clone());
+        let (attempt_writer, attempt_writer_task) = AttemptWriter::start(db.clone());
         let worker = Arc::new(Worker::new(
             db.clone(),
             secrets.clone(),
             ctx,
             RetryPolicy::new(settings.retry_schedule.clone()),
             wake.clone(),
-            recorder,
+            attempt_writer,
             metrics.clone(),
         ));
         let state = web::Data::new(AppState {
@@ -145,7 +145,7 @@ impl Application {
             state,
             stop: CancellationToken::new(),
             worker,
-            recorder: recorder_task,
+            attempt_writer: attempt_writer_task,
             _lock: lock,
         })
     }
@@ -195,8 +195,8 @@ impl Application {
         let _ = retention.await;
         let _ = checkpoints.await;
         drop(self.worker);
-        // The recorder ends once the last attempt's result is written.
-        if tokio::time::timeout(Duration::from_secs(10), self.recorder)
+        // The attempt_writer ends once the last attempt's result is written.
+        if tokio::time::timeout(Duration::from_secs(10), self.attempt_writer)
             .await
             .is_err()
         {

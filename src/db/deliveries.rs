@@ -21,7 +21,7 @@ pub struct Claimed {
     pub attempts: i64,
     pub event_identifier: String,
     pub event_type: String,
-    pub event_body: String,
+    pub envelope: String,
 }
 
 /// How one claim takes deliveries.
@@ -107,7 +107,7 @@ pub fn claim_due(c: &mut Connection, plan: &ClaimPlan<'_>) -> Result<(Vec<Claime
                 attempts: r.get(4)?,
                 event_identifier: r.get(5)?,
                 event_type: r.get(6)?,
-                event_body: r.get(7)?,
+                envelope: r.get(7)?,
             })
         })?
         .collect::<Result<Vec<_>, _>>()?
@@ -118,7 +118,7 @@ pub fn claim_due(c: &mut Connection, plan: &ClaimPlan<'_>) -> Result<(Vec<Claime
 
 /// What happens to a delivery after an attempt.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Next {
+pub enum NextStep {
     Succeeded,
     /// Try again at this time (parked instead if the hook was disabled meanwhile).
     RetryAt(i64),
@@ -132,22 +132,25 @@ pub enum Next {
     Release,
 }
 
+/// What changes in a claimed delivery: the attempt made (if any) for the log, the next step,
+/// and the outcome line lists show. The worker makes one per claim; the attempt writer
+/// records them in batches.
 #[derive(Debug, Clone)]
-pub struct Completion {
+pub struct DeliveryUpdate {
     pub delivery_id: i64,
     pub hook_id: i64,
-    /// None when nothing was attempted (`Next::Park`).
+    /// None when nothing was attempted (`NextStep::Park`).
     pub attempt: Option<AttemptRow>,
-    pub next: Next,
-    /// One line for lists: "200 OK", "timeout: no answer within 15s"...
+    pub next: NextStep,
+    /// The outcome line, for lists: "answered 200", "timeout: no answer within 15s"...
     pub outcome: String,
 }
 
 /// A hook is disabled when this many deliveries in a row have failed for good.
 pub const DISABLE_AFTER_FAILED_DELIVERIES: i64 = 20;
 
-/// Records a batch of attempt results in one transaction.
-pub fn record(c: &mut Connection, done: &[Completion], now: i64) -> Result<(), DbError> {
+/// Records a batch of delivery updates in one transaction.
+pub fn record(c: &mut Connection, done: &[DeliveryUpdate], now: i64) -> Result<(), DbError> {
     const FAILED: &str = status_code(DeliveryStatus::Failed);
     let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
     {
@@ -187,7 +190,7 @@ pub fn record(c: &mut Connection, done: &[Completion], now: i64) -> Result<(), D
                 ])?;
             }
             match &d.next {
-                Next::Succeeded => {
+                NextStep::Succeeded => {
                     finish.execute(params![
                         d.delivery_id,
                         status_code(DeliveryStatus::Succeeded),
@@ -196,10 +199,10 @@ pub fn record(c: &mut Connection, done: &[Completion], now: i64) -> Result<(), D
                     ])?;
                     healthy.execute([d.hook_id])?;
                 }
-                Next::RetryAt(at) => {
+                NextStep::RetryAt(at) => {
                     retry.execute(params![d.delivery_id, d.hook_id, at, d.outcome, PARKED])?;
                 }
-                Next::Failed => {
+                NextStep::Failed => {
                     finish.execute(params![d.delivery_id, FAILED, now, d.outcome])?;
                     let streak: Option<i64> =
                         failing.query_row([d.hook_id], |r| r.get(0)).optional()?;
@@ -211,14 +214,14 @@ pub fn record(c: &mut Connection, done: &[Completion], now: i64) -> Result<(), D
                         disable_hook(&tx, d.hook_id, &reason, now)?;
                     }
                 }
-                Next::FailedAndDisable(reason) => {
+                NextStep::FailedAndDisable(reason) => {
                     finish.execute(params![d.delivery_id, FAILED, now, d.outcome])?;
                     disable_hook(&tx, d.hook_id, reason, now)?;
                 }
-                Next::Park => {
+                NextStep::Park => {
                     park.execute(params![d.delivery_id, PARKED])?;
                 }
-                Next::Release => {
+                NextStep::Release => {
                     park.execute(params![d.delivery_id, now])?;
                 }
             }
@@ -304,7 +307,7 @@ pub struct Ping<'a> {
     pub identifier: &'a str,
     pub username: &'a str,
     pub occurred_at: &'a str,
-    pub body: &'a str,
+    pub envelope: &'a str,
 }
 
 /// Stores a ping event with its one delivery; returns the delivery id.
@@ -313,7 +316,7 @@ pub fn insert_ping(c: &mut Connection, p: &Ping<'_>, now: i64) -> Result<i64, Db
     tx.execute(
         "INSERT INTO events (feed_id, identifier, event_type, username, occurred_at, received_at, body, sent_hash, deliveries)
          VALUES (?1, ?2, 'ping', ?3, ?4, ?5, ?6, x'', 1)",
-        params![p.feed_id, p.identifier, p.username, p.occurred_at, now, p.body],
+        params![p.feed_id, p.identifier, p.username, p.occurred_at, now, p.envelope],
     )?;
     let event_id = tx.last_insert_rowid();
     tx.execute(

@@ -12,7 +12,7 @@ pub struct NewEvent {
     pub username: Option<String>,
     pub occurred_at: Option<String>,
     pub received_at: i64,
-    pub body: String,
+    pub envelope: String,
     pub sent_hash: [u8; 32],
 }
 
@@ -69,7 +69,7 @@ pub fn store_events(c: &mut Connection, events: &[NewEvent]) -> Result<Vec<Store
                 e.username,
                 e.occurred_at,
                 e.received_at,
-                e.body,
+                e.envelope,
                 &e.sent_hash[..],
                 deliveries
             ])?;
@@ -130,7 +130,7 @@ pub fn list_events(
 }
 
 /// The stored envelope of an event of a feed, by its identifier.
-pub fn event_body(
+pub fn event_envelope(
     c: &Connection,
     feed_id: i64,
     identifier: &str,

@@ -51,7 +51,7 @@ impl DbError {
 #[derive(Clone)]
 pub struct Db {
     pool: r2d2::Pool<SqliteConnectionManager>,
-    /// The busy writers (event writer, worker claims, recorder, retention) take turns here:
+    /// The busy writers (event writer, worker claims, attempt writer, retention) take turns here:
     /// SQLite's own busy handler makes a waiting writer sleep 1, 2, 5, 10 ms... unwoken.
     writer: Arc<Mutex<()>>,
 }

@@ -1,5 +1,5 @@
 //! The delivery worker: claims due deliveries, sends each with its hook's sender, and hands
-//! the result to the recorder. Concurrency is bounded overall and per hook, so a hanging
+//! the result to the attempt writer. Concurrency is bounded overall and per hook, so a hanging
 //! receiver holds at most its own few slots and never delays the others.
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -12,12 +12,12 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use super::after_attempt::{decide, outcome_line, to_row};
+use super::attempt_writer::AttemptWriter;
 use super::metrics::Metrics;
-use super::outcome::{decide, summary, to_row};
-use super::recorder::Recorder;
 use super::retry::{AttemptClass, RetryPolicy};
 use super::senders::{OutgoingEvent, SendContext};
-use crate::db::deliveries::{ClaimPlan, Claimed, Completion, Next, claim_due, next_due};
+use crate::db::deliveries::{ClaimPlan, Claimed, DeliveryUpdate, NextStep, claim_due, next_due};
 use crate::db::hooks::hook_by_id;
 use crate::db::{Db, DbError};
 use crate::domain::hook_config::HookConfig;
@@ -42,7 +42,7 @@ pub struct Worker {
     /// A claim holds a delivery this long; longer than an attempt can take.
     lease: Duration,
     wake: Wake,
-    recorder: Recorder,
+    writer: AttemptWriter,
     pub metrics: Arc<Metrics>,
     slots: Arc<Semaphore>,
     in_flight: Mutex<HashMap<i64, usize>>,
@@ -60,7 +60,7 @@ impl Worker {
         ctx: SendContext,
         policy: RetryPolicy,
         wake: Wake,
-        recorder: Recorder,
+        writer: AttemptWriter,
         metrics: Arc<Metrics>,
     ) -> Self {
         let lease = ctx.timeout * 2 + Duration::from_secs(30);
@@ -71,7 +71,7 @@ impl Worker {
             policy,
             lease,
             wake,
-            recorder,
+            writer,
             metrics,
             slots: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
             in_flight: Mutex::new(HashMap::new()),
@@ -134,11 +134,11 @@ impl Worker {
                     self.tasks.spawn(async move { me.deliver(c, permit).await });
                     started += 1;
                 }
-                None => self.recorder.send(Completion {
+                None => self.writer.send(DeliveryUpdate {
                     delivery_id: c.delivery_id,
                     hook_id: c.hook_id,
                     attempt: None,
-                    next: Next::Release,
+                    next: NextStep::Release,
                     outcome: String::new(),
                 }),
             }
@@ -158,7 +158,7 @@ impl Worker {
 
     async fn deliver(self: Arc<Self>, c: Claimed, permit: OwnedSemaphorePermit) {
         let done = self.attempt(&c).await;
-        self.recorder.send(done);
+        self.writer.send(done);
         self.release(c.hook_id);
         drop(permit);
         // A slot is free: claim more now instead of at the next timer.
@@ -190,12 +190,12 @@ impl Worker {
         Ok(hook)
     }
 
-    async fn attempt(&self, c: &Claimed) -> Completion {
-        let park = |outcome: &str| Completion {
+    async fn attempt(&self, c: &Claimed) -> DeliveryUpdate {
+        let park = |outcome: &str| DeliveryUpdate {
             delivery_id: c.delivery_id,
             hook_id: c.hook_id,
             attempt: None,
-            next: Next::Park,
+            next: NextStep::Park,
             outcome: outcome.into(),
         };
         if !c.hook_enabled {
@@ -210,16 +210,16 @@ impl Worker {
         };
         // Only the service senders read the envelope; http hooks send the stored bytes as they
         // are, so they skip the parse (a measurable share of each delivery's CPU).
-        let envelope: Value = match hook.config {
+        let parsed: Value = match hook.config {
             HookConfig::Http(_) => Value::Null,
-            _ => serde_json::from_str(&c.event_body).unwrap_or(Value::Null),
+            _ => serde_json::from_str(&c.envelope).unwrap_or(Value::Null),
         };
         let event = EventType::from_name(&c.event_type).unwrap_or(EventType::Ping);
         let ev = OutgoingEvent {
             event,
             identifier: &c.event_identifier,
-            body: &c.event_body,
-            envelope: &envelope,
+            envelope: &c.envelope,
+            parsed: &parsed,
         };
         let started_at = now_ms();
         let attempt = hook.config.send(&self.ctx, &ev).await;
@@ -235,18 +235,18 @@ impl Worker {
         );
         self.metrics.observe(
             attempt.class,
-            matches!(next, Next::RetryAt(_)),
+            matches!(next, NextStep::RetryAt(_)),
             attempt.duration,
         );
         if attempt.class != AttemptClass::Succeeded {
-            tracing::debug!(delivery = c.delivery_id, hook = c.hook_id, outcome = %summary(&attempt), "attempt did not succeed");
+            tracing::debug!(delivery = c.delivery_id, hook = c.hook_id, outcome = %outcome_line(&attempt), "attempt did not succeed");
         }
-        Completion {
+        DeliveryUpdate {
             delivery_id: c.delivery_id,
             hook_id: c.hook_id,
-            attempt: Some(to_row(number, started_at, &attempt, &c.event_body)),
+            attempt: Some(to_row(number, started_at, &attempt, &c.envelope)),
             next,
-            outcome: summary(&attempt),
+            outcome: outcome_line(&attempt),
         }
     }
 

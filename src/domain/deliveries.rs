@@ -26,7 +26,7 @@ pub async fn ping(
     }
     let identifier = uuid::Uuid::new_v4().to_string();
     let when = rfc3339(now_ms());
-    let body = json!({
+    let envelope = json!({
         "Identifier": identifier,
         "Username": username,
         "When": when,
@@ -43,7 +43,7 @@ pub async fn ping(
                 identifier: &identifier,
                 username: &user,
                 occurred_at: &when,
-                body: &body,
+                envelope: &envelope,
             };
             deliveries::insert_ping(c, &ping, now_ms())
         })
@@ -106,9 +106,10 @@ pub async fn get(
 ) -> Result<(DeliveryRow, String, Vec<AttemptRow>), DomainError> {
     let feed_id = access.feed.id;
     db.run(move |c| {
-        let (d, body) = deliveries::get_delivery(c, feed_id, id)?.ok_or(DomainError::NotFound)?;
-        let attempts = attempts::list_attempts(c, id, &body)?;
-        Ok((d, body, attempts))
+        let (d, envelope) =
+            deliveries::get_delivery(c, feed_id, id)?.ok_or(DomainError::NotFound)?;
+        let attempts = attempts::list_attempts(c, id, &envelope)?;
+        Ok((d, envelope, attempts))
     })
     .await
 }

@@ -25,11 +25,12 @@ pub fn prepare(
     caller: &Caller,
     feed_url: &str,
 ) -> Result<NewEvent, DomainError> {
-    let sent: Value = serde_json::from_slice(raw)
+    let mut envelope: Value = serde_json::from_slice(raw)
         .map_err(|e| DomainError::Malformed(format!("malformed JSON: {e}")))?;
-    let event = validate_envelope(&sent).map_err(DomainError::Invalid)?;
-    let sent_hash = canonical_hash(&sent);
-    let mut envelope = sent;
+    let event = validate_envelope(&envelope).map_err(DomainError::Invalid)?;
+    // Hashed as sent, before the missing fields are filled: a repeat of the same request
+    // must hash the same although its filled-in Identifier or When would differ.
+    let sent_hash = canonical_hash(&envelope);
     let root = envelope.as_object_mut().expect("validated as an object");
     let identifier = fill(root, "Identifier", || uuid::Uuid::new_v4().to_string());
     let occurred_at = fill(root, "When", || rfc3339(now_ms()));
@@ -48,7 +49,7 @@ pub fn prepare(
         username: Some(username),
         occurred_at: Some(occurred_at),
         received_at: now_ms(),
-        body: envelope.to_string(),
+        envelope: envelope.to_string(),
         sent_hash,
     })
 }

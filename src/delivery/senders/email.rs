@@ -48,7 +48,7 @@ impl Failure {
 impl EmailConfig {
     /// The subject, the logged body and the message itself.
     fn message(&self, ev: &OutgoingEvent<'_>) -> Result<(String, String, Message), String> {
-        let rendered = render(ev.envelope);
+        let rendered = render(ev.parsed);
         let subject = clean(&rendered.summary, MAX_SUBJECT);
         let from: Mailbox = self
             .from
@@ -72,8 +72,8 @@ impl EmailConfig {
         }
         let (logged, built) = match self.body {
             BodyFormat::Json => {
-                let json = serde_json::to_string_pretty(ev.envelope)
-                    .unwrap_or_else(|_| ev.body.to_owned());
+                let json = serde_json::to_string_pretty(ev.parsed)
+                    .unwrap_or_else(|_| ev.envelope.to_owned());
                 (
                     json.clone(),
                     builder.header(ContentType::TEXT_PLAIN).body(json),

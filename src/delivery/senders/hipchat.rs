@@ -54,7 +54,7 @@ impl Sender for HipchatConfig {
             address: &address,
             secret_url: false,
             content_type: "application/json",
-            body: self.payload(ev.envelope).to_string().into_bytes(),
+            body: self.payload(ev.parsed).to_string().into_bytes(),
         };
         let redactor = Redactor::new(secret_values_of(self));
         let auth = vec![(

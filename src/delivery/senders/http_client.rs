@@ -114,10 +114,10 @@ impl Received {
     }
 }
 
-/// A finished exchange: the request as sent (not yet redacted) and what came of it.
+/// A finished exchange: the request as sent (not yet redacted) and the answer, or why none came.
 pub struct Exchange {
     pub request: RequestLog,
-    pub outcome: Result<Received, AttemptError>,
+    pub answer: Result<Received, AttemptError>,
     pub duration: Duration,
 }
 
@@ -200,7 +200,7 @@ pub fn finish(
     redactor: &Redactor,
     judge: impl FnOnce(&Received) -> Verdict,
 ) -> Attempt {
-    let attempt = match ex.outcome {
+    let attempt = match ex.answer {
         Ok(received) => {
             let verdict = judge(&received);
             Attempt {
@@ -249,7 +249,7 @@ pub async fn post(ctx: &SendContext, post: Post) -> Exchange {
         };
         return Exchange {
             request,
-            outcome: Err(error),
+            answer: Err(error),
             duration: Duration::ZERO,
         };
     }
@@ -266,7 +266,7 @@ pub async fn post(ctx: &SendContext, post: Post) -> Exchange {
     for (name, value) in &post.headers {
         builder = builder.header(name.as_str(), value.as_str());
     }
-    let outcome = match builder.body(post.body).send().await {
+    let answer = match builder.body(post.body).send().await {
         Ok(response) => Ok(read(response).await),
         Err(e) => Err(describe(
             &e,
@@ -277,7 +277,7 @@ pub async fn post(ctx: &SendContext, post: Post) -> Exchange {
     };
     Exchange {
         request,
-        outcome,
+        answer,
         duration: started.elapsed(),
     }
 }

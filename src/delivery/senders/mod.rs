@@ -17,7 +17,7 @@ pub mod teams;
 #[cfg(test)]
 mod tests;
 mod twilio;
-pub mod twitter;
+pub mod x;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -96,9 +96,9 @@ pub struct OutgoingEvent<'a> {
     /// The envelope's `Identifier`.
     pub identifier: &'a str,
     /// The envelope JSON exactly as stored; `http` hooks send these bytes unchanged.
-    pub body: &'a str,
+    pub envelope: &'a str,
     /// The same envelope, parsed, for the senders that render it.
-    pub envelope: &'a Value,
+    pub parsed: &'a Value,
 }
 
 /// Delivers one event with one hook's settings. Never fails: whatever happens is described by

@@ -50,7 +50,7 @@ impl Sender for TwilioConfig {
             address: &address,
             secret_url: false,
             content_type: "application/x-www-form-urlencoded",
-            body: self.form(ev.envelope).into_bytes(),
+            body: self.form(ev.parsed).into_bytes(),
         };
         let redactor = Redactor::new(secret_values_of(self));
         let basic = STANDARD.encode(format!("{}:{}", self.account_sid, self.auth_token.expose()));

@@ -239,7 +239,7 @@ async fn implicit_tls_sends_the_envelope_as_json() {
         (Some(true), Some("hookbot"))
     );
     let body: Value = serde_json::from_str(got["parts"][0]["text"].as_str().unwrap()).unwrap();
-    assert_eq!(body, ev.envelope);
+    assert_eq!(body, ev.parsed);
 }
 
 #[tokio::test]

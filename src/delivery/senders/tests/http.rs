@@ -37,7 +37,11 @@ async fn sends_the_wire_format_signed() {
         (got.method.as_str(), got.path.as_str()),
         ("POST", "/hook?x=1")
     );
-    assert_eq!(got.body, ev.body.as_bytes(), "the stored bytes, unchanged");
+    assert_eq!(
+        got.body,
+        ev.envelope.as_bytes(),
+        "the stored bytes, unchanged"
+    );
     assert_eq!(got.header("content-type"), Some(CONTENT_TYPE));
     assert_eq!(got.header("user-agent"), Some(USER_AGENT));
     assert!(USER_AGENT.starts_with("MyGet Web Hook/"));
