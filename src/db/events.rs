@@ -19,7 +19,7 @@ pub struct NewEvent {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stored {
     /// New: stored with this many deliveries.
-    Created { event_id: i64, deliveries: i64 },
+    Created { deliveries: i64 },
     /// The same body under a known identifier: nothing new; the first answer again.
     Duplicate { deliveries: i64 },
     /// Another body under a known identifier.
@@ -83,10 +83,7 @@ pub fn store_events(c: &mut Connection, events: &[NewEvent]) -> Result<Vec<Store
                     e.event_bit
                 ])?;
             }
-            out.push(Stored::Created {
-                event_id,
-                deliveries,
-            });
+            out.push(Stored::Created { deliveries });
         }
     }
     tx.commit()?;

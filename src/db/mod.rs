@@ -123,18 +123,6 @@ impl Db {
         })
         .await
     }
-
-    /// Runs `f` with a pooled connection in the calling thread; for the CLI and start-up.
-    pub fn run_blocking<T, E>(
-        &self,
-        f: impl FnOnce(&mut Connection) -> Result<T, E>,
-    ) -> Result<T, E>
-    where
-        E: From<DbError>,
-    {
-        let mut conn = self.pool.get().map_err(DbError::from)?;
-        f(&mut conn)
-    }
 }
 
 /// Readiness: the database answers and carries every migration this binary knows.

@@ -58,7 +58,7 @@ async fn run(db: Db, mut rx: mpsc::Receiver<Job>, wake: Wake) {
             Ok(stored) => {
                 if stored
                     .iter()
-                    .any(|s| matches!(s, Stored::Created { deliveries, .. } if *deliveries > 0))
+                    .any(|s| matches!(s, Stored::Created { deliveries } if *deliveries > 0))
                 {
                     wake.ring();
                 }

@@ -64,7 +64,7 @@ fn fill(obj: &mut Map<String, Value>, key: &str, make: impl FnOnce() -> String) 
 pub fn answer(identifier: &str, stored: Stored) -> Result<Accepted, DomainError> {
     let identifier = identifier.to_owned();
     match stored {
-        Stored::Created { deliveries, .. } => Ok(Accepted {
+        Stored::Created { deliveries } => Ok(Accepted {
             identifier,
             deliveries,
             created: true,

@@ -59,18 +59,6 @@ impl std::fmt::Debug for SendContext {
 }
 
 impl SendContext {
-    /// Builds the guarded clients.
-    ///
-    /// # Panics
-    /// If the TLS backend can not be set up, which with the built-in rustls configuration only
-    /// a broken build causes; [`SendContext::try_new`] reports it instead.
-    pub fn new(allow: Arc<AllowList>, timeout: Duration) -> Self {
-        match Self::try_new(allow, timeout, Vec::new()) {
-            Ok(ctx) => ctx,
-            Err(e) => panic!("cannot set up the delivery HTTP client: {e}"),
-        }
-    }
-
     /// Builds the guarded clients, trusting `extra_roots` (PEM certificates) besides the Web PKI.
     pub fn try_new(
         allow: Arc<AllowList>,
