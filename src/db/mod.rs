@@ -51,7 +51,7 @@ impl DbError {
 #[derive(Clone)]
 pub struct Db {
     pool: r2d2::Pool<SqliteConnectionManager>,
-    /// The busy writers (event writer, worker claims, recorder, retention) take turns here:
+    /// The busy writers (event writer, worker claims, attempt writer, retention) take turns here:
     /// SQLite's own busy handler makes a waiting writer sleep 1, 2, 5, 10 ms... unwoken.
     writer: Arc<Mutex<()>>,
     sync: SyncMode,
@@ -168,18 +168,6 @@ impl Db {
         })
         .await
     }
-
-    /// Runs `f` with a pooled connection in the calling thread; for the CLI and start-up.
-    pub fn run_blocking<T, E>(
-        &self,
-        f: impl FnOnce(&mut Connection) -> Result<T, E>,
-    ) -> Result<T, E>
-    where
-        E: From<DbError>,
-    {
-        let mut conn = self.pool.get().map_err(DbError::from)?;
-        f(&mut conn)
-    }
 }
 
 /// Readiness: the database answers and carries every migration this binary knows.
@@ -187,8 +175,10 @@ pub fn schema_version(conn: &Connection) -> Result<i64, DbError> {
     Ok(conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
 }
 
+pub mod attempts;
 pub mod backup;
 pub mod checkpoint;
+pub mod codes;
 pub mod credentials;
 pub mod deliveries;
 pub mod delivery_log;

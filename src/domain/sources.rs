@@ -1,16 +1,17 @@
 //! Sources: validated settings per kind, secrets sealed before they reach the store.
 use serde_json::{Map, Value};
 
+use super::DomainError;
 use super::access::FeedAccess;
 use super::hook_config::Secret;
 use super::names::label;
 use super::secret_box::SecretBox;
 use super::source_config::{InboundConfig, Mode, SourceConfig, SourceKind, new_inbound_secret};
 use super::time::now_ms;
-use super::{DomainError, FieldError};
 use crate::db::Db;
 use crate::db::events::EventRow;
 use crate::db::sources::{self, SourceRow, SourceWrite};
+use crate::primitives::FieldError;
 
 /// How long the secret before a rotation keeps working: time to update the other system.
 pub const ROTATION_GRACE_MS: i64 = 24 * 3600 * 1000;

@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use rand::Rng;
 use tokio::sync::{Notify, Semaphore};
+
+use crate::domain::wake::Wake;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
@@ -33,7 +35,7 @@ const IDLE_CHECK: Duration = Duration::from_secs(5);
 pub struct Poller {
     db: Db,
     secrets: SecretBox,
-    wake_worker: Arc<Notify>,
+    wake_worker: Wake,
     upstream: Upstream,
     /// The server's public URL without a trailing slash, for the events' `FeedUrl`.
     base_url: String,
@@ -46,7 +48,7 @@ impl Poller {
     pub fn new(
         db: Db,
         secrets: SecretBox,
-        wake_worker: Arc<Notify>,
+        wake_worker: Wake,
         upstream: Upstream,
         base_url: &str,
     ) -> Self {

@@ -4,12 +4,12 @@ use serde_json::{Value, json};
 
 use super::ListQuery;
 use super::problem::Problem;
-use crate::app::AppState;
 use crate::domain::source_config::Mode;
 use crate::domain::sources::{self, Source, SourceInput};
 use crate::domain::time::rfc3339;
 use crate::events::EventType;
 use crate::web::auth::ApiFeed;
+use crate::web::state::AppState;
 
 /// The address an inbound source's upstream posts to.
 pub fn inbound_url(state: &AppState, source: &Source) -> Option<String> {

@@ -8,15 +8,16 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::{Chrome, PageError, display_time, redirect, render, render_status};
-use crate::app::AppState;
 use crate::db::events::EventRow;
 use crate::db::feeds::FeedRow;
+use crate::domain::DomainError;
 use crate::domain::source_config::{Input, Mode, SourceKind};
 use crate::domain::sources::{self, Source, SourceInput};
-use crate::domain::{DomainError, FieldError};
+use crate::primitives::FieldError;
 use crate::web::api::sources::inbound_url;
 use crate::web::auth::PageFeed;
 use crate::web::csrf::CsrfForm;
+use crate::web::state::AppState;
 
 type Pairs = Vec<(String, String)>;
 
