@@ -146,10 +146,12 @@ impl Application {
             &settings.extra_root_certs,
         )
         .map_err(StartError::Client)?;
+        let sources_due = Wake::default();
         let poller = Arc::new(Poller::new(
             db.clone(),
             secrets.clone(),
             wake.clone(),
+            sources_due.clone(),
             upstream,
             base_url.as_str(),
         ));
@@ -174,6 +176,7 @@ impl Application {
             secrets,
             metrics,
             poller,
+            sources_due,
         });
         let app_state = state.clone();
         let server = HttpServer::new(move || {

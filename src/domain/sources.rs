@@ -8,6 +8,7 @@ use super::names::label;
 use super::secret_box::SecretBox;
 use super::source_config::{InboundConfig, Mode, SourceConfig, SourceKind, new_inbound_secret};
 use super::time::now_ms;
+use super::wake::Wake;
 use crate::db::Db;
 use crate::db::events::EventRow;
 use crate::db::sources::{self, SourceRow, SourceWrite};
@@ -203,6 +204,7 @@ fn inbound_secret(config: &SourceConfig) -> Option<String> {
 pub async fn create_source(
     db: &Db,
     sb: &SecretBox,
+    due: &Wake,
     access: &FeedAccess,
     input: &SourceInput,
 ) -> Result<(Source, Option<String>), DomainError> {
@@ -223,6 +225,8 @@ pub async fn create_source(
             sources::insert_source(c, feed_id, &w, now_ms())
         })
         .await?;
+    // A new source is due at once; the poller need not wait for its next look.
+    due.ring();
     Ok((
         get_source(db, sb, access, id).await?,
         inbound_secret(&v.config),
@@ -234,6 +238,7 @@ pub async fn create_source(
 pub async fn update_source(
     db: &Db,
     sb: &SecretBox,
+    due: &Wake,
     access: &FeedAccess,
     id: i64,
     input: &SourceInput,
@@ -242,6 +247,8 @@ pub async fn update_source(
     let v = validate(input, Some(&previous))?;
     let reset = v.config.upstream() != previous.config.upstream();
     write(db, sb, access, id, &v.name, v.enabled, &v.config, reset).await?;
+    // Enabled, reset or given a shorter interval: it may be due now.
+    due.ring();
     get_source(db, sb, access, id).await
 }
 

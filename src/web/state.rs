@@ -30,6 +30,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Polls the feeds' polling sources; pages and API ask it for "poll now".
     pub poller: Arc<Poller>,
+    /// The poller's doorbell: the domain rings it when a source may be due now.
+    pub sources_due: Wake,
 }
 
 impl AppState {

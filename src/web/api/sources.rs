@@ -52,9 +52,14 @@ pub async fn create(
     f: ApiFeed,
     body: web::Json<SourceInput>,
 ) -> Result<HttpResponse, Problem> {
-    let (source, secret) =
-        sources::create_source(&state.db, &state.secrets, &f.access, &body).await?;
-    state.poller.kick();
+    let (source, secret) = sources::create_source(
+        &state.db,
+        &state.secrets,
+        &state.sources_due,
+        &f.access,
+        &body,
+    )
+    .await?;
     let mut v = source_json(&state, &source);
     if let Some(secret) = secret {
         v["secret"] = json!(secret);
@@ -87,9 +92,15 @@ pub async fn update(
     path: web::Path<(String, i64)>,
     body: web::Json<SourceInput>,
 ) -> Result<HttpResponse, Problem> {
-    let source =
-        sources::update_source(&state.db, &state.secrets, &f.access, path.1, &body).await?;
-    state.poller.kick();
+    let source = sources::update_source(
+        &state.db,
+        &state.secrets,
+        &state.sources_due,
+        &f.access,
+        path.1,
+        &body,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(source_json(&state, &source)))
 }
 

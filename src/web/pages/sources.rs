@@ -319,21 +319,26 @@ pub async fn create(
 ) -> Result<HttpResponse, PageError> {
     let kind = kind_of(&pairs)?;
     let (form, input) = SourceForm::posted(kind, &pairs, None);
-    match sources::create_source(&state.db, &state.secrets, &access, &input).await {
-        Ok((source, secret)) => {
-            state.poller.kick();
-            match secret {
-                Some(_) => show_page(&req, &state, user, access.feed, source, secret).await,
-                None => Ok(redirect(
-                    &format!("/feeds/{}/sources/{}", access.feed.identifier, source.id),
-                    "ok",
-                    format!(
-                        "Source “{}” created; its first poll records what is there.",
-                        source.name
-                    ),
-                )),
-            }
-        }
+    match sources::create_source(
+        &state.db,
+        &state.secrets,
+        &state.sources_due,
+        &access,
+        &input,
+    )
+    .await
+    {
+        Ok((source, secret)) => match secret {
+            Some(_) => show_page(&req, &state, user, access.feed, source, secret).await,
+            None => Ok(redirect(
+                &format!("/feeds/{}/sources/{}", access.feed.identifier, source.id),
+                "ok",
+                format!(
+                    "Source “{}” created; its first poll records what is there.",
+                    source.name
+                ),
+            )),
+        },
         Err(DomainError::Invalid(errors)) => Ok(render_status(
             &req,
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -385,15 +390,21 @@ pub async fn update(
 ) -> Result<HttpResponse, PageError> {
     let source = sources::get_source(&state.db, &state.secrets, &access, path.1).await?;
     let (form, input) = SourceForm::posted(source.kind(), &pairs, Some(&source));
-    match sources::update_source(&state.db, &state.secrets, &access, source.id, &input).await {
-        Ok(s) => {
-            state.poller.kick();
-            Ok(redirect(
-                &format!("/feeds/{}/sources/{}", access.feed.identifier, s.id),
-                "ok",
-                "Settings saved.",
-            ))
-        }
+    match sources::update_source(
+        &state.db,
+        &state.secrets,
+        &state.sources_due,
+        &access,
+        source.id,
+        &input,
+    )
+    .await
+    {
+        Ok(s) => Ok(redirect(
+            &format!("/feeds/{}/sources/{}", access.feed.identifier, s.id),
+            "ok",
+            "Settings saved.",
+        )),
         Err(DomainError::Invalid(errors)) => Ok(render_status(
             &req,
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -451,8 +462,15 @@ pub async fn set_enabled(
         enabled: Some(enabled),
         ..SourceInput::default()
     };
-    let s = sources::update_source(&state.db, &state.secrets, &access, path.1, &input).await?;
-    state.poller.kick();
+    let s = sources::update_source(
+        &state.db,
+        &state.secrets,
+        &state.sources_due,
+        &access,
+        path.1,
+        &input,
+    )
+    .await?;
     Ok(redirect(
         &format!("/feeds/{}/sources/{}", access.feed.identifier, s.id),
         "ok",
