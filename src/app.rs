@@ -9,12 +9,12 @@ use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use crate::config::Settings;
-use crate::data_dir::{self, DATABASE_FILE, DataDirError, SecretKey};
+use crate::data_dir::{self, DATABASE_FILE, DataDirError};
 use crate::db::deliveries::release_claims;
 use crate::db::hooks::sealed_secrets;
 use crate::db::{Db, DbError};
+use crate::delivery::attempt_writer::AttemptWriter;
 use crate::delivery::metrics::Metrics;
-use crate::delivery::recorder::Recorder;
 use crate::delivery::retry::RetryPolicy;
 use crate::delivery::senders::SendContext;
 use crate::delivery::worker::Worker;
@@ -23,9 +23,10 @@ use crate::domain::event_writer::EventWriter;
 use crate::domain::secret_box::SecretBox;
 use crate::domain::throttle::LoginThrottle;
 use crate::domain::time::now_ms;
+use crate::domain::wake::Wake;
 use crate::sources::fetch::Upstream;
 use crate::sources::poller::Poller;
-use tokio::sync::Notify;
+use crate::web::state::AppState;
 
 /// Why the server could not start; each prints as one line naming the cause.
 #[derive(Debug, thiserror::Error)]
@@ -55,43 +56,13 @@ pub enum StartError {
     },
 }
 
-/// Everything a request handler or background task needs, passed explicitly.
-pub struct AppState {
-    pub db: Db,
-    pub settings: Settings,
-    pub key: SecretKey,
-    /// The public URL, without a trailing slash.
-    pub base_url: Url,
-    pub throttle: LoginThrottle,
-    /// Stores accepted events with their deliveries (group commit).
-    pub events: EventWriter,
-    /// Wakes the delivery worker when new deliveries are due now.
-    pub wake: Arc<Notify>,
-    /// Seals and opens stored hook secrets.
-    pub secrets: SecretBox,
-    pub metrics: Arc<Metrics>,
-    /// Polls the feeds' polling sources; pages and API ask it for "poll now".
-    pub poller: Arc<Poller>,
-}
-
-impl AppState {
-    /// An absolute URL for a path of this server, for links that leave the browser (logs, e-mails).
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{}", self.base_url.as_str().trim_end_matches('/'), path)
-    }
-
-    pub fn cookies_secure(&self) -> bool {
-        self.base_url.scheme() == "https"
-    }
-}
-
 pub struct Application {
     port: u16,
     server: Server,
     state: web::Data<AppState>,
     stop: CancellationToken,
     worker: Arc<Worker>,
-    recorder: tokio::task::JoinHandle<()>,
+    attempt_writer: tokio::task::JoinHandle<()>,
     /// Held for the life of the server: one server per data dir.
     _lock: std::fs::File,
 }
@@ -113,6 +84,7 @@ impl Application {
             tokio::task::spawn_blocking(move || Db::open(&db_path))
                 .await
                 .map_err(DbError::from)??
+                .with_sync(settings.sync)
         };
         let secrets = SecretBox::new(&key);
         let check = secrets.check(&db.run(|c| sealed_secrets(c)).await?);
@@ -159,7 +131,7 @@ impl Application {
                 "resuming deliveries that were in flight when the server last stopped"
             );
         }
-        let wake = Arc::new(Notify::new());
+        let wake = Wake::default();
         let events = EventWriter::start(db.clone(), wake.clone());
         let metrics = Arc::new(Metrics::default());
         let ctx = SendContext::try_new(
@@ -174,21 +146,23 @@ impl Application {
             &settings.extra_root_certs,
         )
         .map_err(StartError::Client)?;
+        let sources_due = Wake::default();
         let poller = Arc::new(Poller::new(
             db.clone(),
             secrets.clone(),
             wake.clone(),
+            sources_due.clone(),
             upstream,
             base_url.as_str(),
         ));
-        let (recorder, recorder_task) = Recorder::start(db.clone());
+        let (attempt_writer, attempt_writer_task) = AttemptWriter::start(db.clone());
         let worker = Arc::new(Worker::new(
             db.clone(),
             secrets.clone(),
             ctx,
             RetryPolicy::new(settings.retry_schedule.clone()),
             wake.clone(),
-            recorder,
+            attempt_writer,
             metrics.clone(),
         ));
         let state = web::Data::new(AppState {
@@ -202,6 +176,7 @@ impl Application {
             secrets,
             metrics,
             poller,
+            sources_due,
         });
         let app_state = state.clone();
         let server = HttpServer::new(move || {
@@ -221,7 +196,7 @@ impl Application {
             state,
             stop: CancellationToken::new(),
             worker,
-            recorder: recorder_task,
+            attempt_writer: attempt_writer_task,
             _lock: lock,
         })
     }
@@ -273,8 +248,8 @@ impl Application {
         let _ = poller.await;
         let _ = checkpoints.await;
         drop(self.worker);
-        // The recorder ends once the last attempt's result is written.
-        if tokio::time::timeout(Duration::from_secs(10), self.recorder)
+        // The attempt_writer ends once the last attempt's result is written.
+        if tokio::time::timeout(Duration::from_secs(10), self.attempt_writer)
             .await
             .is_err()
         {

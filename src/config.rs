@@ -64,6 +64,12 @@ pub struct SettingsArgs {
     #[arg(long, env = "FEEDHOOKS_TRUSTED_PROXIES", default_value = "",
           value_parser = parse_trusted_proxies)]
     pub trusted_proxies: TrustedProxies,
+
+    /// How accepted events reach the disk: full fsyncs each commit of them (group commit shares
+    /// it), so a 202 survives a power cut; normal is faster and survives a crash of the
+    /// process, but a power cut can lose the last events answered 202.
+    #[arg(long, env = "FEEDHOOKS_SYNC", value_enum, default_value = "full")]
+    pub sync: crate::db::SyncMode,
 }
 
 /// A parsed `--trusted-proxies`; a newtype so clap treats the comma list as one value.
@@ -130,6 +136,7 @@ pub struct Settings {
     pub delivery_timeout: Duration,
     pub retention_days: u32,
     pub trusted_proxies: TrustedProxies,
+    pub sync: crate::db::SyncMode,
     /// Extra trusted root certificates (PEM) for deliveries; tests use their own CA. Not a flag.
     pub extra_root_certs: Vec<Vec<u8>>,
 }
@@ -145,6 +152,7 @@ impl Settings {
             delivery_timeout: a.delivery_timeout,
             retention_days: a.retention_days,
             trusted_proxies: a.trusted_proxies,
+            sync: a.sync,
             extra_root_certs: Vec::new(),
         }
     }
@@ -160,6 +168,7 @@ impl Settings {
             delivery_timeout: Duration::from_secs(15),
             retention_days: 30,
             trusted_proxies: TrustedProxies::default(),
+            sync: crate::db::SyncMode::default(),
             extra_root_certs: Vec::new(),
         }
     }

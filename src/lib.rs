@@ -13,6 +13,7 @@ pub mod db;
 pub mod delivery;
 pub mod domain;
 pub mod events;
+pub mod primitives;
 pub mod sources;
 pub mod web;
 

@@ -5,7 +5,10 @@ use std::collections::HashMap;
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
 use super::DbError;
-use super::hooks::{PARKED, disable_hook};
+use super::attempts::AttemptRow;
+use super::codes::{PARKED, read_status, status_code};
+use super::hooks::disable_hook;
+use crate::primitives::DeliveryStatus;
 
 /// A claimed delivery with what sending it needs, read in the same transaction as the claim.
 #[derive(Debug, Clone)]
@@ -18,7 +21,7 @@ pub struct Claimed {
     pub attempts: i64,
     pub event_identifier: String,
     pub event_type: String,
-    pub event_body: String,
+    pub envelope: String,
 }
 
 /// How one claim takes deliveries.
@@ -104,7 +107,7 @@ pub fn claim_due(c: &mut Connection, plan: &ClaimPlan<'_>) -> Result<(Vec<Claime
                 attempts: r.get(4)?,
                 event_identifier: r.get(5)?,
                 event_type: r.get(6)?,
-                event_body: r.get(7)?,
+                envelope: r.get(7)?,
             })
         })?
         .collect::<Result<Vec<_>, _>>()?
@@ -115,7 +118,7 @@ pub fn claim_due(c: &mut Connection, plan: &ClaimPlan<'_>) -> Result<(Vec<Claime
 
 /// What happens to a delivery after an attempt.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Next {
+pub enum NextStep {
     Succeeded,
     /// Try again at this time (parked instead if the hook was disabled meanwhile).
     RetryAt(i64),
@@ -129,34 +132,26 @@ pub enum Next {
     Release,
 }
 
-/// One attempt as stored.
-#[derive(Debug, Clone, Default)]
-pub struct AttemptRow {
-    pub number: i64,
-    pub started_at: i64,
-    pub duration_ms: i64,
-    pub request: String,
-    pub response: Option<String>,
-    pub error_kind: Option<String>,
-    pub error_message: Option<String>,
-}
-
+/// What changes in a claimed delivery: the attempt made (if any) for the log, the next step,
+/// and the outcome line lists show. The worker makes one per claim; the attempt writer
+/// records them in batches.
 #[derive(Debug, Clone)]
-pub struct Completion {
+pub struct DeliveryUpdate {
     pub delivery_id: i64,
     pub hook_id: i64,
-    /// None when nothing was attempted (`Next::Park`).
+    /// None when nothing was attempted (`NextStep::Park`).
     pub attempt: Option<AttemptRow>,
-    pub next: Next,
-    /// One line for lists: "200 OK", "timeout: no answer within 15s"...
+    pub next: NextStep,
+    /// The outcome line, for lists: "answered 200", "timeout: no answer within 15s"...
     pub outcome: String,
 }
 
 /// A hook is disabled when this many deliveries in a row have failed for good.
 pub const DISABLE_AFTER_FAILED_DELIVERIES: i64 = 20;
 
-/// Records a batch of attempt results in one transaction.
-pub fn record(c: &mut Connection, done: &[Completion], now: i64) -> Result<(), DbError> {
+/// Records a batch of delivery updates in one transaction.
+pub fn record(c: &mut Connection, done: &[DeliveryUpdate], now: i64) -> Result<(), DbError> {
+    const FAILED: &str = status_code(DeliveryStatus::Failed);
     let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
     {
         let mut insert = tx.prepare_cached(
@@ -195,15 +190,20 @@ pub fn record(c: &mut Connection, done: &[Completion], now: i64) -> Result<(), D
                 ])?;
             }
             match &d.next {
-                Next::Succeeded => {
-                    finish.execute(params![d.delivery_id, "succeeded", now, d.outcome])?;
+                NextStep::Succeeded => {
+                    finish.execute(params![
+                        d.delivery_id,
+                        status_code(DeliveryStatus::Succeeded),
+                        now,
+                        d.outcome
+                    ])?;
                     healthy.execute([d.hook_id])?;
                 }
-                Next::RetryAt(at) => {
+                NextStep::RetryAt(at) => {
                     retry.execute(params![d.delivery_id, d.hook_id, at, d.outcome, PARKED])?;
                 }
-                Next::Failed => {
-                    finish.execute(params![d.delivery_id, "failed", now, d.outcome])?;
+                NextStep::Failed => {
+                    finish.execute(params![d.delivery_id, FAILED, now, d.outcome])?;
                     let streak: Option<i64> =
                         failing.query_row([d.hook_id], |r| r.get(0)).optional()?;
                     if streak.is_some_and(|n| n >= DISABLE_AFTER_FAILED_DELIVERIES) {
@@ -214,14 +214,14 @@ pub fn record(c: &mut Connection, done: &[Completion], now: i64) -> Result<(), D
                         disable_hook(&tx, d.hook_id, &reason, now)?;
                     }
                 }
-                Next::FailedAndDisable(reason) => {
-                    finish.execute(params![d.delivery_id, "failed", now, d.outcome])?;
+                NextStep::FailedAndDisable(reason) => {
+                    finish.execute(params![d.delivery_id, FAILED, now, d.outcome])?;
                     disable_hook(&tx, d.hook_id, reason, now)?;
                 }
-                Next::Park => {
+                NextStep::Park => {
                     park.execute(params![d.delivery_id, PARKED])?;
                 }
-                Next::Release => {
+                NextStep::Release => {
                     park.execute(params![d.delivery_id, now])?;
                 }
             }
@@ -307,7 +307,7 @@ pub struct Ping<'a> {
     pub identifier: &'a str,
     pub username: &'a str,
     pub occurred_at: &'a str,
-    pub body: &'a str,
+    pub envelope: &'a str,
 }
 
 /// Stores a ping event with its one delivery; returns the delivery id.
@@ -316,7 +316,7 @@ pub fn insert_ping(c: &mut Connection, p: &Ping<'_>, now: i64) -> Result<i64, Db
     tx.execute(
         "INSERT INTO events (feed_id, identifier, event_type, username, occurred_at, received_at, body, sent_hash, deliveries)
          VALUES (?1, ?2, 'ping', ?3, ?4, ?5, ?6, x'', 1)",
-        params![p.feed_id, p.identifier, p.username, p.occurred_at, now, p.body],
+        params![p.feed_id, p.identifier, p.username, p.occurred_at, now, p.envelope],
     )?;
     let event_id = tx.last_insert_rowid();
     tx.execute(
@@ -334,7 +334,7 @@ pub struct DeliveryRow {
     pub hook_id: i64,
     pub event_identifier: String,
     pub event_type: String,
-    pub status: String,
+    pub status: DeliveryStatus,
     pub attempts: i64,
     pub due_at: Option<i64>,
     pub redelivery_of: Option<i64>,
@@ -355,7 +355,7 @@ pub(super) fn delivery_row(r: &Row<'_>) -> rusqlite::Result<DeliveryRow> {
         hook_id: r.get(1)?,
         event_identifier: r.get(2)?,
         event_type: r.get(3)?,
-        status: r.get(4)?,
+        status: read_status(r, 4, 6)?,
         attempts: r.get(5)?,
         due_at: r.get(6)?,
         redelivery_of: r.get(7)?,
@@ -368,7 +368,8 @@ pub(super) fn delivery_row(r: &Row<'_>) -> rusqlite::Result<DeliveryRow> {
 /// Filters of a hook's delivery list; each is optional.
 #[derive(Debug, Clone, Default)]
 pub struct DeliveryFilter {
-    pub status: Option<String>,
+    /// Pending includes the waiting deliveries: both are stored as pending.
+    pub status: Option<DeliveryStatus>,
     pub event_type: Option<String>,
     pub since: Option<i64>,
     pub until: Option<i64>,
@@ -386,27 +387,6 @@ pub fn get_delivery(
         |r| Ok((delivery_row(r)?, r.get(11)?)),
     )
     .optional()?)
-}
-
-pub fn list_attempts(c: &Connection, delivery_id: i64) -> Result<Vec<AttemptRow>, DbError> {
-    let mut st = c.prepare_cached(
-        "SELECT number, started_at, duration_ms, request, response, error_kind, error_message
-         FROM attempts WHERE delivery_id = ?1 ORDER BY number, id",
-    )?;
-    let rows = st
-        .query_map([delivery_id], |r| {
-            Ok(AttemptRow {
-                number: r.get(0)?,
-                started_at: r.get(1)?,
-                duration_ms: r.get(2)?,
-                request: r.get(3)?,
-                response: r.get(4)?,
-                error_kind: r.get(5)?,
-                error_message: r.get(6)?,
-            })
-        })?
-        .collect::<Result<_, _>>()?;
-    Ok(rows)
 }
 
 /// Deletes up to `batch` events received before `cutoff`, with their deliveries and attempts;

@@ -6,6 +6,7 @@
 use rusqlite::{Connection, params};
 
 use super::DbError;
+use super::codes::status_code;
 use super::deliveries::{DELIVERY_COLUMNS, DeliveryFilter, DeliveryRow, delivery_row};
 use super::stats::first_id_since;
 
@@ -31,7 +32,7 @@ pub fn page(
             params![
                 hook_id,
                 upper,
-                f.status,
+                f.status.map(status_code),
                 lower,
                 f.event_type,
                 f.since,
@@ -65,6 +66,7 @@ fn sql(by_status: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::primitives::DeliveryStatus;
 
     fn store(n: i64) -> Connection {
         let mut c = Connection::open_in_memory().unwrap();
@@ -128,11 +130,11 @@ mod tests {
     #[test]
     fn filters_and_bounds_pick_the_right_rows() {
         let c = store(400);
-        let f = |status: Option<&str>,
+        let f = |status: Option<DeliveryStatus>,
                  event: Option<&str>,
                  since: Option<i64>,
                  until: Option<i64>| DeliveryFilter {
-            status: status.map(Into::into),
+            status,
             event_type: event.map(Into::into),
             since,
             until,
@@ -150,7 +152,7 @@ mod tests {
             ids(&f(None, None, None, None), Some(11)),
             vec![9, 7, 5, 3, 1]
         );
-        let failed = ids(&f(Some("failed"), None, None, None), None);
+        let failed = ids(&f(Some(DeliveryStatus::Failed), None, None, None), None);
         assert!(failed.iter().all(|id| (id - 1) % 10 == 0) && failed.len() == 40);
         let window = ids(&f(None, Some("ping"), Some(100_000), Some(160_000)), None);
         assert_eq!(

@@ -12,7 +12,7 @@ pub struct NewEvent {
     pub username: Option<String>,
     pub occurred_at: Option<String>,
     pub received_at: i64,
-    pub body: String,
+    pub envelope: String,
     pub sent_hash: [u8; 32],
     /// The source that emitted it; `None` for events posted to the API.
     pub source_id: Option<i64>,
@@ -27,7 +27,7 @@ pub type Judge =
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stored {
     /// New: stored with this many deliveries.
-    Created { event_id: i64, deliveries: i64 },
+    Created { deliveries: i64 },
     /// The same body under a known identifier: nothing new; the first answer again.
     Duplicate { deliveries: i64 },
     /// Another body under a known identifier.
@@ -106,7 +106,8 @@ pub fn store_events_in(
             let verdicts: Vec<(i64, Result<(), String>)> = if with_filters.is_empty() {
                 vec![]
             } else {
-                let envelope: serde_json::Value = serde_json::from_str(&e.body).unwrap_or_default();
+                let envelope: serde_json::Value =
+                    serde_json::from_str(&e.envelope).unwrap_or_default();
                 with_filters
                     .iter()
                     .map(|(hook, f)| (*hook, judge(f, e.event_type, &envelope["Payload"])))
@@ -120,7 +121,7 @@ pub fn store_events_in(
                 e.username,
                 e.occurred_at,
                 e.received_at,
-                e.body,
+                e.envelope,
                 &e.sent_hash[..],
                 deliveries,
                 e.source_id
@@ -143,10 +144,7 @@ pub fn store_events_in(
                     Err(reason) => turned_away.execute(params![event_id, hook, reason])?,
                 };
             }
-            out.push(Stored::Created {
-                event_id,
-                deliveries,
-            });
+            out.push(Stored::Created { deliveries });
         }
     }
     Ok(out)
@@ -195,7 +193,7 @@ pub fn list_events(
 }
 
 /// The stored envelope of an event of a feed, by its identifier.
-pub fn event_body(
+pub fn event_envelope(
     c: &Connection,
     feed_id: i64,
     identifier: &str,

@@ -2,6 +2,7 @@
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::DbError;
+use super::codes::PARKED;
 
 #[derive(Debug, Clone)]
 pub struct HookRow {
@@ -52,10 +53,6 @@ fn hook_row(r: &Row<'_>) -> rusqlite::Result<HookRow> {
         filter: r.get(12)?,
     })
 }
-
-/// A far-future due time: deliveries of a disabled hook wait here until it is enabled again,
-/// out of the way of the claim query's index scan.
-pub const PARKED: i64 = i64::MAX / 2;
 
 pub fn insert_hook(
     c: &Connection,

@@ -196,7 +196,7 @@ mod tests {
             username: None,
             occurred_at: None,
             received_at: 10,
-            body: "{}".into(),
+            envelope: "{}".into(),
             sent_hash: [0; 32],
             source_id: Some(5),
         }

@@ -51,9 +51,21 @@ impl DbError {
 #[derive(Clone)]
 pub struct Db {
     pool: r2d2::Pool<SqliteConnectionManager>,
-    /// The busy writers (event writer, worker claims, recorder, retention) take turns here:
+    /// The busy writers (event writer, worker claims, attempt writer, retention) take turns here:
     /// SQLite's own busy handler makes a waiting writer sleep 1, 2, 5, 10 ms... unwoken.
     writer: Arc<Mutex<()>>,
+    sync: SyncMode,
+}
+
+/// How a commit of accepted data (events, a source's progress) reaches the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum SyncMode {
+    /// The WAL is fsynced at each such commit: a 202 survives a power cut. Commits made while
+    /// one waits share its fsync (the event writer batches requests: group commit).
+    #[default]
+    Full,
+    /// As every other commit: durable across a crash of the process, not of the machine.
+    Normal,
 }
 
 /// Settings every connection gets: WAL lets readers run beside the one writer; NORMAL sync is
@@ -89,7 +101,14 @@ impl Db {
         Ok(Db {
             pool,
             writer: Arc::new(Mutex::new(())),
+            sync: SyncMode::default(),
         })
+    }
+
+    /// The same store with accepted data committed as `sync` says.
+    pub fn with_sync(mut self, sync: SyncMode) -> Db {
+        self.sync = sync;
+        self
     }
 
     /// Runs `f` with a pooled connection on the blocking thread pool.
@@ -124,16 +143,30 @@ impl Db {
         .await
     }
 
-    /// Runs `f` with a pooled connection in the calling thread; for the CLI and start-up.
-    pub fn run_blocking<T, E>(
-        &self,
-        f: impl FnOnce(&mut Connection) -> Result<T, E>,
-    ) -> Result<T, E>
+    /// [`Db::write`] for commits of accepted data: with [`SyncMode::Full`] the connection fsyncs
+    /// the WAL when `f` commits, so what was answered as stored survives a power cut. Other
+    /// writes (the delivery log, claims) stay at NORMAL: a log line lost to a power cut means
+    /// an attempt made again, never an event lost.
+    pub async fn write_accepted<F, T, E>(&self, f: F) -> Result<T, E>
     where
-        E: From<DbError>,
+        F: FnOnce(&mut Connection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
     {
-        let mut conn = self.pool.get().map_err(DbError::from)?;
-        f(&mut conn)
+        let full = self.sync == SyncMode::Full;
+        self.write(move |c| {
+            if !full {
+                return f(c);
+            }
+            c.execute_batch("PRAGMA synchronous = FULL")
+                .map_err(DbError::from)?;
+            let out = f(c);
+            // Back to the pool's setting whatever `f` did; a failure here leaves a connection
+            // that only syncs more.
+            let _ = c.execute_batch("PRAGMA synchronous = NORMAL");
+            out
+        })
+        .await
     }
 }
 
@@ -142,8 +175,10 @@ pub fn schema_version(conn: &Connection) -> Result<i64, DbError> {
     Ok(conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
 }
 
+pub mod attempts;
 pub mod backup;
 pub mod checkpoint;
+pub mod codes;
 pub mod credentials;
 pub mod deliveries;
 pub mod delivery_log;

@@ -7,8 +7,8 @@
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::DbError;
-
-pub const STATUSES: [&str; 3] = ["succeeded", "failed", "pending"];
+use super::codes::{read_status, status_code};
+use crate::primitives::DeliveryStatus;
 
 /// The first delivery id created at or after `t`; past every id when none was.
 pub fn first_id_since(c: &Connection, t: i64) -> Result<i64, DbError> {
@@ -26,7 +26,7 @@ pub fn first_id_since(c: &Connection, t: i64) -> Result<i64, DbError> {
 pub fn count_range(
     c: &Connection,
     hook_id: i64,
-    status: &str,
+    status: DeliveryStatus,
     from: i64,
     to: i64,
 ) -> Result<i64, DbError> {
@@ -34,27 +34,29 @@ pub fn count_range(
         "SELECT count(*) FROM deliveries INDEXED BY deliveries_by_hook_status
          WHERE hook_id = ?1 AND status = ?2 AND id >= ?3 AND id < ?4",
     )?
-    .query_row(params![hook_id, status, from, to], |r| r.get(0))?)
+    .query_row(params![hook_id, status_code(status), from, to], |r| {
+        r.get(0)
+    })?)
 }
 
 /// The newest delivery of a hook, briefly.
 #[derive(Debug, Clone)]
 pub struct LastDelivery {
     pub id: i64,
-    pub status: String,
+    pub status: DeliveryStatus,
     pub outcome: Option<String>,
     pub created_at: i64,
 }
 
 pub fn last_delivery(c: &Connection, hook_id: i64) -> Result<Option<LastDelivery>, DbError> {
     Ok(c.prepare_cached(
-        "SELECT id, status, last_outcome, created_at FROM deliveries INDEXED BY deliveries_by_hook
+        "SELECT id, status, last_outcome, created_at, due_at FROM deliveries INDEXED BY deliveries_by_hook
          WHERE hook_id = ?1 ORDER BY id DESC LIMIT 1",
     )?
     .query_row([hook_id], |r| {
         Ok(LastDelivery {
             id: r.get(0)?,
-            status: r.get(1)?,
+            status: read_status(r, 1, 4)?,
             outcome: r.get(2)?,
             created_at: r.get(3)?,
         })
@@ -62,7 +64,7 @@ pub fn last_delivery(c: &Connection, hook_id: i64) -> Result<Option<LastDelivery
     .optional()?)
 }
 
-/// Per status (in [`STATUSES`] order), a hook's deliveries created in each of the `hours`
+/// Per status (in [`DeliveryStatus::LISTED`] order), a hook's deliveries created in each of the `hours`
 /// hours starting at `start` (a whole hour, in ms).
 pub fn hourly_counts(
     c: &Connection,
@@ -80,7 +82,7 @@ pub fn hourly_counts(
         if from >= to {
             continue; // no delivery of any hook in that hour
         }
-        for (i, status) in STATUSES.iter().enumerate() {
+        for (i, status) in DeliveryStatus::LISTED.into_iter().enumerate() {
             slot[i] = count_range(c, hook_id, status, from, to)?;
         }
     }

@@ -4,58 +4,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::retry::AttemptClass;
-
-/// Why an attempt failed, as a closed set stored by its code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ErrorKind {
-    /// No answer within the connect or whole-request timeout.
-    Timeout,
-    /// The connection was refused, reset or broken.
-    Connect,
-    /// The host name did not resolve.
-    Dns,
-    /// The TLS handshake or certificate check failed.
-    Tls,
-    /// The destination is not allowed by --allow-hosts.
-    Blocked,
-    /// The receiver answered with a non-success status or malformed HTTP.
-    Http,
-    /// The SMTP server refused or failed.
-    Smtp,
-    /// The hook's settings cannot work (e.g. an unparsable URL or a missing secret).
-    Config,
-}
-
-impl ErrorKind {
-    pub const ALL: [ErrorKind; 8] = [
-        ErrorKind::Timeout,
-        ErrorKind::Connect,
-        ErrorKind::Dns,
-        ErrorKind::Tls,
-        ErrorKind::Blocked,
-        ErrorKind::Http,
-        ErrorKind::Smtp,
-        ErrorKind::Config,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorKind::Timeout => "timeout",
-            ErrorKind::Connect => "connect",
-            ErrorKind::Dns => "dns",
-            ErrorKind::Tls => "tls",
-            ErrorKind::Blocked => "blocked",
-            ErrorKind::Http => "http",
-            ErrorKind::Smtp => "smtp",
-            ErrorKind::Config => "config",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-}
+use crate::primitives::ErrorKind;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AttemptError {

@@ -1,5 +1,5 @@
 //! The delivery worker: claims due deliveries, sends each with its hook's sender, and hands
-//! the result to the recorder. Concurrency is bounded overall and per hook, so a hanging
+//! the result to the attempt writer. Concurrency is bounded overall and per hook, so a hanging
 //! receiver holds at most its own few slots and never delays the others.
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -8,22 +8,23 @@ use std::time::Duration;
 
 use rand::Rng;
 use serde_json::Value;
-use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use super::after_attempt::{decide, outcome_line, to_row};
+use super::attempt_writer::AttemptWriter;
 use super::metrics::Metrics;
-use super::outcome::{decide, summary, to_row};
-use super::recorder::Recorder;
 use super::retry::{AttemptClass, RetryPolicy};
 use super::senders::{OutgoingEvent, SendContext};
-use crate::db::deliveries::{ClaimPlan, Claimed, Completion, Next, claim_due, next_due};
+use crate::db::deliveries::{ClaimPlan, Claimed, DeliveryUpdate, NextStep, claim_due, next_due};
 use crate::db::hooks::hook_by_id;
 use crate::db::{Db, DbError};
 use crate::domain::hook_config::HookConfig;
 use crate::domain::hooks::{Hook, load};
 use crate::domain::secret_box::SecretBox;
 use crate::domain::time::now_ms;
+use crate::domain::wake::Wake;
 use crate::events::EventType;
 
 /// Attempts in flight at once, over all hooks. Large enough that more than a hundred hanging
@@ -40,8 +41,8 @@ pub struct Worker {
     policy: RetryPolicy,
     /// A claim holds a delivery this long; longer than an attempt can take.
     lease: Duration,
-    wake: Arc<Notify>,
-    recorder: Recorder,
+    wake: Wake,
+    writer: AttemptWriter,
     pub metrics: Arc<Metrics>,
     slots: Arc<Semaphore>,
     in_flight: Mutex<HashMap<i64, usize>>,
@@ -58,8 +59,8 @@ impl Worker {
         secrets: SecretBox,
         ctx: SendContext,
         policy: RetryPolicy,
-        wake: Arc<Notify>,
-        recorder: Recorder,
+        wake: Wake,
+        writer: AttemptWriter,
         metrics: Arc<Metrics>,
     ) -> Self {
         let lease = ctx.timeout * 2 + Duration::from_secs(30);
@@ -70,7 +71,7 @@ impl Worker {
             policy,
             lease,
             wake,
-            recorder,
+            writer,
             metrics,
             slots: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
             in_flight: Mutex::new(HashMap::new()),
@@ -133,11 +134,11 @@ impl Worker {
                     self.tasks.spawn(async move { me.deliver(c, permit).await });
                     started += 1;
                 }
-                None => self.recorder.send(Completion {
+                None => self.writer.send(DeliveryUpdate {
                     delivery_id: c.delivery_id,
                     hook_id: c.hook_id,
                     attempt: None,
-                    next: Next::Release,
+                    next: NextStep::Release,
                     outcome: String::new(),
                 }),
             }
@@ -157,11 +158,11 @@ impl Worker {
 
     async fn deliver(self: Arc<Self>, c: Claimed, permit: OwnedSemaphorePermit) {
         let done = self.attempt(&c).await;
-        self.recorder.send(done);
+        self.writer.send(done);
         self.release(c.hook_id);
         drop(permit);
         // A slot is free: claim more now instead of at the next timer.
-        self.wake.notify_one();
+        self.wake.ring();
     }
 
     async fn hook(&self, id: i64, updated_at: i64) -> Result<Arc<Hook>, String> {
@@ -189,12 +190,12 @@ impl Worker {
         Ok(hook)
     }
 
-    async fn attempt(&self, c: &Claimed) -> Completion {
-        let park = |outcome: &str| Completion {
+    async fn attempt(&self, c: &Claimed) -> DeliveryUpdate {
+        let park = |outcome: &str| DeliveryUpdate {
             delivery_id: c.delivery_id,
             hook_id: c.hook_id,
             attempt: None,
-            next: Next::Park,
+            next: NextStep::Park,
             outcome: outcome.into(),
         };
         if !c.hook_enabled {
@@ -212,16 +213,16 @@ impl Worker {
         let Ok(config) = &hook.config else {
             return park("waiting: the hook's secrets cannot be decrypted; enter them again");
         };
-        let envelope: Value = match config {
+        let parsed: Value = match config {
             HookConfig::Http(_) => Value::Null,
-            _ => serde_json::from_str(&c.event_body).unwrap_or(Value::Null),
+            _ => serde_json::from_str(&c.envelope).unwrap_or(Value::Null),
         };
         let event = EventType::from_name(&c.event_type).unwrap_or(EventType::Ping);
         let ev = OutgoingEvent {
             event,
             identifier: &c.event_identifier,
-            body: &c.event_body,
-            envelope: &envelope,
+            envelope: &c.envelope,
+            parsed: &parsed,
         };
         let started_at = now_ms();
         let attempt = config.send(&self.ctx, &ev).await;
@@ -237,18 +238,18 @@ impl Worker {
         );
         self.metrics.observe(
             attempt.class,
-            matches!(next, Next::RetryAt(_)),
+            matches!(next, NextStep::RetryAt(_)),
             attempt.duration,
         );
         if attempt.class != AttemptClass::Succeeded {
-            tracing::debug!(delivery = c.delivery_id, hook = c.hook_id, outcome = %summary(&attempt), "attempt did not succeed");
+            tracing::debug!(delivery = c.delivery_id, hook = c.hook_id, outcome = %outcome_line(&attempt), "attempt did not succeed");
         }
-        Completion {
+        DeliveryUpdate {
             delivery_id: c.delivery_id,
             hook_id: c.hook_id,
-            attempt: Some(to_row(number, started_at, &attempt, &c.event_body)),
+            attempt: Some(to_row(number, started_at, &attempt, &c.envelope)),
             next,
-            outcome: summary(&attempt),
+            outcome: outcome_line(&attempt),
         }
     }
 
@@ -278,7 +279,7 @@ impl Worker {
             };
             tokio::select! {
                 _ = stop.cancelled() => break,
-                _ = self.wake.notified() => {}
+                _ = self.wake.rung() => {}
                 _ = tokio::time::sleep(wait) => {}
             }
         }

@@ -6,10 +6,11 @@ use secrecy::SecretString;
 use super::names::{Username, label};
 use super::secret_token::{self, PERSONAL_TOKEN_PREFIX};
 use super::time::now_ms;
-use super::{DomainError, FieldError, password};
+use super::{DomainError, password};
 use crate::db::credentials::{self, CredentialRow};
 use crate::db::users::{self, UserRow};
 use crate::db::{Db, DbError};
+use crate::primitives::FieldError;
 
 /// A session ends after this long without a request...
 pub const SESSION_IDLE: Duration = Duration::from_secs(12 * 60 * 60);

@@ -5,12 +5,15 @@ use super::DomainError;
 use super::access::FeedAccess;
 use super::hooks::Hook;
 use super::time::{now_ms, rfc3339};
+use super::wake::Wake;
 use crate::db::Db;
-use crate::db::deliveries::{self, AttemptRow, DeliveryFilter, DeliveryRow};
+use crate::db::attempts::{self, AttemptRow};
+use crate::db::deliveries::{self, DeliveryFilter, DeliveryRow};
 
 /// Sends a ping to one hook (whatever events it subscribes to); returns the delivery id.
 pub async fn ping(
     db: &Db,
+    wake: &Wake,
     access: &FeedAccess,
     hook: &Hook,
     username: &str,
@@ -23,7 +26,7 @@ pub async fn ping(
     }
     let identifier = uuid::Uuid::new_v4().to_string();
     let when = rfc3339(now_ms());
-    let body = json!({
+    let envelope = json!({
         "Identifier": identifier,
         "Username": username,
         "When": when,
@@ -32,7 +35,7 @@ pub async fn ping(
     })
     .to_string();
     let (feed_id, hook_id, user) = (access.feed.id, hook.id, username.to_owned());
-    Ok(db
+    let id = db
         .run(move |c| {
             let ping = deliveries::Ping {
                 feed_id,
@@ -40,27 +43,46 @@ pub async fn ping(
                 identifier: &identifier,
                 username: &user,
                 occurred_at: &when,
-                body: &body,
+                envelope: &envelope,
             };
             deliveries::insert_ping(c, &ping, now_ms())
         })
-        .await?)
+        .await?;
+    wake.ring();
+    Ok(id)
 }
 
 /// A new delivery of the same event to the same hook; the original and its log stay.
-pub async fn redeliver(db: &Db, access: &FeedAccess, delivery_id: i64) -> Result<i64, DomainError> {
+pub async fn redeliver(
+    db: &Db,
+    wake: &Wake,
+    access: &FeedAccess,
+    delivery_id: i64,
+) -> Result<i64, DomainError> {
     let feed_id = access.feed.id;
-    db.run(move |c| deliveries::redeliver(c, feed_id, delivery_id, now_ms()))
+    let id = db
+        .run(move |c| deliveries::redeliver(c, feed_id, delivery_id, now_ms()))
         .await?
-        .ok_or(DomainError::NotFound)
+        .ok_or(DomainError::NotFound)?;
+    wake.ring();
+    Ok(id)
 }
 
 /// Redelivers every failed delivery of the hook since a time; returns how many.
-pub async fn redeliver_failed(db: &Db, hook: &Hook, since: i64) -> Result<i64, DomainError> {
+pub async fn redeliver_failed(
+    db: &Db,
+    wake: &Wake,
+    hook: &Hook,
+    since: i64,
+) -> Result<i64, DomainError> {
     let hook_id = hook.id;
-    Ok(db
+    let n = db
         .run(move |c| deliveries::redeliver_failed(c, hook_id, since, now_ms()))
-        .await?)
+        .await?;
+    if n > 0 {
+        wake.ring();
+    }
+    Ok(n)
 }
 
 pub async fn list(
@@ -84,12 +106,10 @@ pub async fn get(
 ) -> Result<(DeliveryRow, String, Vec<AttemptRow>), DomainError> {
     let feed_id = access.feed.id;
     db.run(move |c| {
-        let (d, body) = deliveries::get_delivery(c, feed_id, id)?.ok_or(DomainError::NotFound)?;
-        let mut attempts = deliveries::list_attempts(c, id)?;
-        for a in &mut attempts {
-            a.request = crate::delivery::outcome::with_event_body(&a.request, &body);
-        }
-        Ok((d, body, attempts))
+        let (d, envelope) =
+            deliveries::get_delivery(c, feed_id, id)?.ok_or(DomainError::NotFound)?;
+        let attempts = attempts::list_attempts(c, id, &envelope)?;
+        Ok((d, envelope, attempts))
     })
     .await
 }

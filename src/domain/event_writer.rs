@@ -1,12 +1,11 @@
 //! One writer for accepted events, committing requests that arrive together in one transaction
 //! (group commit). A lone request is written at once; under load each commit carries many, so
 //! ingest is not bounded by SQLite's commits per second.
-use std::sync::Arc;
-
-use tokio::sync::{Notify, mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot};
 
 use super::DomainError;
 use super::hook_filter;
+use super::wake::Wake;
 use crate::db::Db;
 use crate::db::events::{NewEvent, Stored, store_events};
 
@@ -25,8 +24,8 @@ pub struct EventWriter {
 }
 
 impl EventWriter {
-    /// Starts the writer task. `wake` is notified after each commit that created deliveries.
-    pub fn start(db: Db, wake: Arc<Notify>) -> Self {
+    /// Starts the writer task. `wake` rings after each commit that created deliveries.
+    pub fn start(db: Db, wake: Wake) -> Self {
         let (tx, rx) = mpsc::channel(QUEUE);
         tokio::spawn(run(db, rx, wake));
         EventWriter { tx }
@@ -51,21 +50,21 @@ impl EventWriter {
     }
 }
 
-async fn run(db: Db, mut rx: mpsc::Receiver<Job>, wake: Arc<Notify>) {
+async fn run(db: Db, mut rx: mpsc::Receiver<Job>, wake: Wake) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let (events, replies): (Vec<NewEvent>, Vec<_>) =
             std::mem::take(&mut batch).into_iter().unzip();
         match db
-            .write(move |c| store_events(c, &events, hook_filter::judge))
+            .write_accepted(move |c| store_events(c, &events, hook_filter::judge))
             .await
         {
             Ok(stored) => {
                 if stored
                     .iter()
-                    .any(|s| matches!(s, Stored::Created { deliveries, .. } if *deliveries > 0))
+                    .any(|s| matches!(s, Stored::Created { deliveries } if *deliveries > 0))
                 {
-                    wake.notify_one();
+                    wake.ring();
                 }
                 for (reply, s) in replies.into_iter().zip(stored) {
                     let _ = reply.send(Ok(s));

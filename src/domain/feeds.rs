@@ -1,13 +1,14 @@
 //! Feeds, co-owners and feed keys, with the access rules of each action.
+use super::DomainError;
 use super::access::{Caller, FeedAccess, Role};
 use super::names::{FeedIdentifier, Username, label};
 use super::secret_token::{self, FEED_KEY_PREFIX, PERSONAL_TOKEN_PREFIX};
 use super::time::now_ms;
-use super::{DomainError, FieldError};
 use crate::db::Db;
 use crate::db::credentials::{self, CredentialRow};
 use crate::db::feeds::{self, FeedRow};
 use crate::db::users::{self, UserRow};
+use crate::primitives::FieldError;
 
 pub async fn create_feed(
     db: &Db,

@@ -9,8 +9,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::error::FieldError;
 use crate::events::EventType;
+use crate::primitives::FieldError;
 use crate::sources::glob;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,16 +1,18 @@
 //! Hooks: validated settings per kind, secrets sealed before they reach the store.
 use serde_json::{Map, Value};
 
+use super::DomainError;
 use super::access::FeedAccess;
 use super::hook_config::{HookConfig, HookKind};
 use super::hook_filter::HookFilter;
 use super::names::label;
 use super::secret_box::SecretBox;
 use super::time::now_ms;
-use super::{DomainError, FieldError};
+use super::wake::Wake;
 use crate::db::Db;
 use crate::db::hooks::{self, HookRow, HookWrite};
 use crate::events::EventType;
+use crate::primitives::FieldError;
 
 #[derive(Debug, Clone)]
 pub struct Hook {
@@ -317,10 +319,11 @@ pub async fn create_hook(
 }
 
 /// Edits a hook; what the input leaves out stays. Enabling a disabled hook resumes its
-/// waiting deliveries.
+/// waiting deliveries (and wakes the worker for them).
 pub async fn update_hook(
     db: &Db,
     sb: &SecretBox,
+    wake: &Wake,
     access: &FeedAccess,
     id: i64,
     input: &HookInput,
@@ -348,6 +351,9 @@ pub async fn update_hook(
         .await?;
     if !found {
         return Err(DomainError::NotFound);
+    }
+    if enabled {
+        wake.ring();
     }
     Ok((get_hook(db, sb, access, id).await?, v.generated_secret))
 }

@@ -1,11 +1,9 @@
 //! Receiving an inbound source's webhook: authenticate it with the source's valid secrets,
 //! translate it, and store its events through the one ingest path, with a line in the source's
 //! request log, all in one transaction.
-use std::sync::Arc;
-
 use serde_json::json;
-use tokio::sync::Notify;
 
+use super::DomainError;
 use super::access::FeedAccess;
 use super::hook_filter;
 use super::ingest::{Origin, prepare_envelope};
@@ -13,7 +11,7 @@ use super::secret_box::SecretBox;
 use super::source_config::{InboundConfig, SourceConfig};
 use super::sources::{Source, get_source, load};
 use super::time::now_ms;
-use super::{DomainError, FieldError};
+use super::wake::Wake;
 use crate::db::Db;
 use crate::db::events::Stored;
 use crate::db::feeds::find_feed_by_id;
@@ -21,6 +19,7 @@ use crate::db::inbound_requests::{
     InboundRequestRow, NewInboundRequest, commit_inbound, list_inbound_requests,
 };
 use crate::db::sources::source_by_id;
+use crate::primitives::FieldError;
 use crate::sources::inbound::{
     self, Headers, InboundError, InboundKind, InboundRequest, SourceRef, Translation,
 };
@@ -129,7 +128,7 @@ impl From<crate::db::DbError> for Refusal {
 pub struct Receiver<'a> {
     pub db: &'a Db,
     pub secrets: &'a SecretBox,
-    pub wake: &'a Arc<Notify>,
+    pub wake: &'a Wake,
     pub base_url: &'a str,
 }
 
@@ -254,7 +253,7 @@ pub async fn receive(
         .iter()
         .any(|s| matches!(s, Stored::Created { deliveries, .. } if *deliveries > 0))
     {
-        r.wake.notify_one();
+        r.wake.ring();
     }
     Ok(Reply {
         outcome: if created > 0 {

@@ -50,6 +50,8 @@ pub struct Origin<'a> {
 /// whether posted to the API or made by a source.
 pub fn prepare_envelope(sent: Value, from: &Origin<'_>) -> Result<NewEvent, DomainError> {
     let event = validate_envelope(&sent).map_err(DomainError::Invalid)?;
+    // Hashed as sent, before the missing fields are filled: a repeat of the same request
+    // must hash the same although its filled-in Identifier or When would differ.
     let sent_hash = canonical_hash(&sent);
     let mut envelope = sent;
     let root = envelope.as_object_mut().expect("validated as an object");
@@ -70,7 +72,7 @@ pub fn prepare_envelope(sent: Value, from: &Origin<'_>) -> Result<NewEvent, Doma
         username: Some(username),
         occurred_at: Some(occurred_at),
         received_at: now_ms(),
-        body: envelope.to_string(),
+        envelope: envelope.to_string(),
         sent_hash,
         source_id: from.source_id,
     })
@@ -86,7 +88,7 @@ fn fill(obj: &mut Map<String, Value>, key: &str, make: impl FnOnce() -> String) 
 pub fn answer(identifier: &str, stored: Stored) -> Result<Accepted, DomainError> {
     let identifier = identifier.to_owned();
     match stored {
-        Stored::Created { deliveries, .. } => Ok(Accepted {
+        Stored::Created { deliveries } => Ok(Accepted {
             identifier,
             deliveries,
             created: true,

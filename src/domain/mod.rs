@@ -20,5 +20,6 @@ pub mod sources;
 pub mod stats;
 pub mod throttle;
 pub mod time;
+pub mod wake;
 
-pub use error::{DomainError, FieldError};
+pub use error::DomainError;

@@ -1,7 +1,7 @@
 //! Identifiers people type: feed identifiers (fixed by the contract) and usernames.
 use std::fmt;
 
-use super::FieldError;
+use crate::primitives::FieldError;
 
 /// 1 to 64 of `a-z`, `0-9`, `-`, `.`, `_`, starting with a letter or digit.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -6,7 +6,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::{Algorithm, Argon2, Params, Version};
 use secrecy::{ExposeSecret, SecretString};
 
-use super::FieldError;
+use crate::primitives::FieldError;
 
 pub const MIN_LENGTH: usize = 10;
 pub const MAX_LENGTH: usize = 1024;

@@ -5,9 +5,9 @@ use std::time::Duration;
 
 use serde_json::{Map, Value, json};
 
-use super::FieldError;
 use super::hook_config::Secret;
 use super::hook_config::input::{Input as ConfigInput, MAX_TEXT};
+use crate::primitives::FieldError;
 
 /// The kinds of sources: two that feedhooks polls, five that push to it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

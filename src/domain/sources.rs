@@ -1,16 +1,18 @@
 //! Sources: validated settings per kind, secrets sealed before they reach the store.
 use serde_json::{Map, Value};
 
+use super::DomainError;
 use super::access::FeedAccess;
 use super::hook_config::Secret;
 use super::names::label;
 use super::secret_box::SecretBox;
 use super::source_config::{InboundConfig, Mode, SourceConfig, SourceKind, new_inbound_secret};
 use super::time::now_ms;
-use super::{DomainError, FieldError};
+use super::wake::Wake;
 use crate::db::Db;
 use crate::db::events::EventRow;
 use crate::db::sources::{self, SourceRow, SourceWrite};
+use crate::primitives::FieldError;
 
 /// How long the secret before a rotation keeps working: time to update the other system.
 pub const ROTATION_GRACE_MS: i64 = 24 * 3600 * 1000;
@@ -202,6 +204,7 @@ fn inbound_secret(config: &SourceConfig) -> Option<String> {
 pub async fn create_source(
     db: &Db,
     sb: &SecretBox,
+    due: &Wake,
     access: &FeedAccess,
     input: &SourceInput,
 ) -> Result<(Source, Option<String>), DomainError> {
@@ -222,6 +225,8 @@ pub async fn create_source(
             sources::insert_source(c, feed_id, &w, now_ms())
         })
         .await?;
+    // A new source is due at once; the poller need not wait for its next look.
+    due.ring();
     Ok((
         get_source(db, sb, access, id).await?,
         inbound_secret(&v.config),
@@ -233,6 +238,7 @@ pub async fn create_source(
 pub async fn update_source(
     db: &Db,
     sb: &SecretBox,
+    due: &Wake,
     access: &FeedAccess,
     id: i64,
     input: &SourceInput,
@@ -241,6 +247,8 @@ pub async fn update_source(
     let v = validate(input, Some(&previous))?;
     let reset = v.config.upstream() != previous.config.upstream();
     write(db, sb, access, id, &v.name, v.enabled, &v.config, reset).await?;
+    // Enabled, reset or given a shorter interval: it may be due now.
+    due.ring();
     get_source(db, sb, access, id).await
 }
 

@@ -4,6 +4,7 @@ use super::DomainError;
 use super::hooks::Hook;
 use crate::db::Db;
 use crate::db::stats::{self, LastDelivery};
+use crate::primitives::DeliveryStatus;
 
 const HOUR: i64 = 3_600_000;
 /// The chart's span: a week shows both daily rhythm and a bad day.
@@ -36,9 +37,9 @@ pub async fn health(db: &Db, hooks: &[Hook], now: i64) -> Result<Vec<HookHealth>
                 let count = |s| stats::count_range(c, id, s, since, i64::MAX);
                 Ok(HookHealth {
                     last: stats::last_delivery(c, id)?,
-                    succeeded: count("succeeded")?,
-                    failed: count("failed")?,
-                    pending: count("pending")?,
+                    succeeded: count(DeliveryStatus::Succeeded)?,
+                    failed: count(DeliveryStatus::Failed)?,
+                    pending: count(DeliveryStatus::Pending)?,
                 })
             })
             .collect()
@@ -51,7 +52,7 @@ pub async fn health(db: &Db, hooks: &[Hook], now: i64) -> Result<Vec<HookHealth>
 pub struct HourlyChart {
     /// Start of the first hour, in Unix ms.
     pub start: i64,
-    /// Per hour: succeeded, failed, pending.
+    /// Per hour, the count of each of [`DeliveryStatus::LISTED`].
     pub hours: Vec<[i64; 3]>,
 }
 

@@ -16,7 +16,7 @@ pub mod validate;
 pub use catalog::EventType;
 pub use render::{BuildResult, Link, Rendered, build_result, render};
 pub use schema::json_schema;
-pub use validate::{FieldError, validate_envelope};
+pub use validate::validate_envelope;
 
 #[cfg(test)]
 mod test_support {

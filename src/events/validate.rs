@@ -18,7 +18,7 @@ use time::format_description::well_known::Rfc3339;
 use super::catalog::{ENVELOPE, EVENTS, EventType, Field, Kind};
 
 /// One problem with one field of an envelope.
-pub use crate::domain::FieldError;
+use crate::primitives::FieldError;
 
 /// Checks `v` as an event envelope; on success tells which event it is.
 pub fn validate_envelope(v: &Value) -> Result<EventType, Vec<FieldError>> {

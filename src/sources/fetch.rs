@@ -238,7 +238,15 @@ impl Session {
             }
         }
         let response = request.send().await.map_err(|e| {
-            FetchError::Network(describe(&e, &parsed, self.upstream.timeout).message)
+            FetchError::Network(
+                describe(
+                    &e,
+                    &parsed,
+                    CONNECT_TIMEOUT.min(self.upstream.timeout),
+                    self.upstream.timeout,
+                )
+                .message,
+            )
         })?;
         let status = response.status();
         if status == reqwest::StatusCode::NOT_MODIFIED && previous.is_some() {
@@ -271,7 +279,15 @@ impl Session {
         let mut stream = response.bytes_stream();
         while let Some(chunk) = stream.next().await {
             let chunk = chunk.map_err(|e| {
-                FetchError::Network(describe(&e, &parsed, self.upstream.timeout).message)
+                FetchError::Network(
+                    describe(
+                        &e,
+                        &parsed,
+                        CONNECT_TIMEOUT.min(self.upstream.timeout),
+                        self.upstream.timeout,
+                    )
+                    .message,
+                )
             })?;
             if body.len() + chunk.len() > MAX_DOCUMENT {
                 return Err(FetchError::TooLarge {

@@ -2,9 +2,8 @@
 //! seen, the cursor: in one transaction), and the diff of a package's versions against what
 //! the source saw last.
 use std::collections::HashMap;
-use std::sync::Arc;
 
-use tokio::sync::Notify;
+use crate::domain::wake::Wake;
 
 use super::change::{Change, ChangeKind};
 use super::fetch::{FetchError, Session, Validators};
@@ -63,7 +62,7 @@ pub struct PollCtx {
     pub feed_url: String,
     pub session: Session,
     pub db: Db,
-    pub wake: Arc<Notify>,
+    pub wake: Wake,
     /// The first poll of a source created without `backfill`: record what is there, emit nothing.
     pub baseline: bool,
     /// Events created so far by this poll.
@@ -100,7 +99,7 @@ impl PollCtx {
         let id = self.source.id;
         let stored = self
             .db
-            .write(move |c| commit_poll(c, id, &commit, hook_filter::judge))
+            .write_accepted(move |c| commit_poll(c, id, &commit, hook_filter::judge))
             .await
             .map_err(DomainError::from)?
             .ok_or(PollError::Deleted)?;
@@ -111,7 +110,7 @@ impl PollCtx {
             if let Stored::Created { deliveries, .. } = s {
                 self.events += 1;
                 if deliveries > 0 && !woke {
-                    self.wake.notify_one();
+                    self.wake.ring();
                     woke = true;
                 }
             }

@@ -7,7 +7,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rand::Rng;
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::Semaphore;
+
+use crate::domain::wake::Wake;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
@@ -33,20 +35,22 @@ const IDLE_CHECK: Duration = Duration::from_secs(5);
 pub struct Poller {
     db: Db,
     secrets: SecretBox,
-    wake_worker: Arc<Notify>,
+    wake_worker: Wake,
     upstream: Upstream,
     /// The server's public URL without a trailing slash, for the events' `FeedUrl`.
     base_url: String,
     slots: Semaphore,
     memory: Mutex<HashMap<i64, Arc<tokio::sync::Mutex<Memory>>>>,
-    kick: Notify,
+    /// Rung by the domain when a source may be due now (created, enabled, edited).
+    due: Wake,
 }
 
 impl Poller {
     pub fn new(
         db: Db,
         secrets: SecretBox,
-        wake_worker: Arc<Notify>,
+        wake_worker: Wake,
+        due: Wake,
         upstream: Upstream,
         base_url: &str,
     ) -> Self {
@@ -58,13 +62,8 @@ impl Poller {
             base_url: base_url.trim_end_matches('/').to_owned(),
             slots: Semaphore::new(CONCURRENT_SOURCES),
             memory: Mutex::default(),
-            kick: Notify::new(),
+            due,
         }
-    }
-
-    /// Looks for due sources now (a source was created, enabled or edited).
-    pub fn kick(&self) {
-        self.kick.notify_one();
     }
 
     /// Polls due sources until `stop`; polls in flight are dropped then (each commit is one
@@ -114,7 +113,7 @@ impl Poller {
                 .min(IDLE_CHECK);
             tokio::select! {
                 _ = stop.cancelled() => break,
-                _ = self.kick.notified() => {}
+                _ = self.due.rung() => {}
                 _ = tokio::time::sleep(wait) => {}
                 Some(done) = running.join_next(), if !running.is_empty() => {
                     if let Ok(id) = done {

@@ -5,12 +5,12 @@ use std::pin::Pin;
 use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 
-use crate::app::AppState;
 use crate::db::users::UserRow;
 use crate::domain::access::Caller;
 use crate::domain::{accounts, feeds};
 use crate::web::api::problem::Problem;
 use crate::web::pages::PageError;
+use crate::web::state::AppState;
 
 pub const SESSION_COOKIE: &str = "fh_session";
 

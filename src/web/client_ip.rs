@@ -6,8 +6,8 @@ use std::net::IpAddr;
 use actix_web::http::header::HeaderMap;
 use actix_web::web;
 
-use crate::app::AppState;
 use crate::config::TrustedProxies;
+use crate::web::state::AppState;
 
 /// Walks `X-Forwarded-For` from the right (the hop nearest to us) while the hop that reported
 /// it is trusted; the first address added by an untrusted hop is the client. A client can

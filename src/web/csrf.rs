@@ -17,9 +17,9 @@ use serde::de::DeserializeOwned;
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
-use crate::app::AppState;
 use crate::domain::secret_token;
-use crate::web::pages::PageError;
+use crate::web::page_error::PageError;
+use crate::web::state::AppState;
 
 pub const CSRF_COOKIE: &str = "fh_csrf";
 /// Forms are small; a larger body is refused before parsing.

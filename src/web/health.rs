@@ -2,8 +2,8 @@
 use actix_web::{HttpResponse, web};
 use serde_json::json;
 
-use crate::app::AppState;
 use crate::db::{DbError, schema_version, schema_version_expected};
+use crate::web::state::AppState;
 
 /// The process is alive and serving requests.
 pub async fn healthz() -> HttpResponse {

@@ -40,7 +40,7 @@ pub async fn log_request(
     let peer = super::client_ip::of(
         req.peer_addr(),
         req.headers(),
-        req.app_data::<actix_web::web::Data<crate::app::AppState>>(),
+        req.app_data::<actix_web::web::Data<crate::web::state::AppState>>(),
     );
     let res = next.call(req).await;
     let ms = start.elapsed().as_secs_f64() * 1000.0;

@@ -8,8 +8,10 @@ pub mod client_ip;
 pub mod csrf;
 pub mod health;
 pub mod middleware;
+pub mod page_error;
 pub mod pages;
 pub mod routes;
+pub mod state;
 
 use pages::{account, admin, deliveries, events, feeds, hook_page, hooks, session, sources};
 use routes::RouteSink;

@@ -126,13 +126,26 @@ impl Drop for Server {
 
 /// Starts the binary on a free port and returns it once it logs that it listens.
 pub fn start_server(data_dir: &std::path::Path, extra: &[&str]) -> Server {
+    start_server_under(&[], data_dir, extra)
+}
+
+/// [`start_server`] run by another program (`wrapper`, such as strace with its arguments).
+pub fn start_server_under(wrapper: &[&str], data_dir: &std::path::Path, extra: &[&str]) -> Server {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
     let listen = format!("127.0.0.1:{port}");
-    let mut child = Command::new(BIN)
+    let mut command = match wrapper {
+        [] => Command::new(BIN),
+        [program, args @ ..] => {
+            let mut c = Command::new(program);
+            c.args(args).arg(BIN);
+            c
+        }
+    };
+    let mut child = command
         .args(["serve", "--listen", &listen])
         .args(extra)
         .env("FEEDHOOKS_DATA_DIR", data_dir)

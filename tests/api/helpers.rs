@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use feedhooks::app::AppState;
+use feedhooks::web::state::AppState;
 use feedhooks::{Application, Settings};
 use tempfile::TempDir;
 use tokio_util::sync::CancellationToken;
@@ -311,7 +311,7 @@ impl TestApp {
             .db
             .run(move |c| {
                 let f = feedhooks::db::feeds::find_feed(c, &feed)?.unwrap();
-                feedhooks::db::events::event_body(c, f.id, &identifier)
+                feedhooks::db::events::event_envelope(c, f.id, &identifier)
             })
             .await
             .unwrap()

@@ -7,6 +7,7 @@ mod browser;
 mod cli;
 mod crash;
 mod delivery;
+mod durability;
 mod events;
 mod faults;
 mod filters;

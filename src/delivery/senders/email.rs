@@ -11,15 +11,17 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
+use super::errors::{io_kind, is_tls};
 use super::format::{clean, html_escape};
-use super::http_client::{config_error, io_kind, is_tls};
+use super::http_client::config_error;
 use super::redact::Redactor;
 use super::{OutgoingEvent, SendContext, Sender, USER_AGENT};
-use crate::delivery::attempt::{Attempt, AttemptError, ErrorKind, RequestLog, ResponseLog};
+use crate::delivery::attempt::{Attempt, AttemptError, RequestLog, ResponseLog};
 use crate::delivery::resolver::BlockedAddress;
 use crate::delivery::retry::AttemptClass;
 use crate::domain::hook_config::{BodyFormat, EmailConfig, TlsMode, secret_values_of};
 use crate::events::render;
+use crate::primitives::ErrorKind;
 
 /// Longest subject line; mail clients show far less.
 const MAX_SUBJECT: usize = 200;
@@ -46,7 +48,7 @@ impl Failure {
 impl EmailConfig {
     /// The subject, the logged body and the message itself.
     fn message(&self, ev: &OutgoingEvent<'_>) -> Result<(String, String, Message), String> {
-        let rendered = render(ev.envelope);
+        let rendered = render(ev.parsed);
         let subject = clean(&rendered.summary, MAX_SUBJECT);
         let from: Mailbox = self
             .from
@@ -77,8 +79,8 @@ impl EmailConfig {
         }
         let (logged, built) = match self.body {
             BodyFormat::Json => {
-                let json = serde_json::to_string_pretty(ev.envelope)
-                    .unwrap_or_else(|_| ev.body.to_owned());
+                let json = serde_json::to_string_pretty(ev.parsed)
+                    .unwrap_or_else(|_| ev.envelope.to_owned());
                 (
                     json.clone(),
                     builder.header(ContentType::TEXT_PLAIN).body(json),

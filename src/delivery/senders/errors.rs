@@ -4,9 +4,9 @@
 use std::error::Error as StdError;
 use std::time::Duration;
 
-use super::http_client::MAX_CONNECT_TIMEOUT;
-use crate::delivery::attempt::{AttemptError, ErrorKind};
+use crate::delivery::attempt::AttemptError;
 use crate::delivery::resolver::find_blocked;
+use crate::primitives::ErrorKind;
 
 /// The error's causes, without the top-level reqwest message (which repeats the URL, and the
 /// URL may be a secret), de-duplicated: hyper and reqwest often say the same thing twice.
@@ -69,14 +69,21 @@ pub fn endpoint(url: &url::Url) -> String {
     }
 }
 
-/// Describes a failed request in words, with its kind.
-pub fn describe(e: &reqwest::Error, url: &url::Url, timeout: Duration) -> AttemptError {
+/// Describes a failed request in words, with its kind; `connect_timeout` and `timeout` are the
+/// limits the client ran with, for the message of a timeout. Sources describe their upstream's
+/// failures with it too.
+pub fn describe(
+    e: &reqwest::Error,
+    url: &url::Url,
+    connect_timeout: Duration,
+    timeout: Duration,
+) -> AttemptError {
     let at = endpoint(url);
     let cause = causes(e);
     let (kind, message) = if let Some(blocked) = find_blocked(e) {
         (ErrorKind::Blocked, blocked.to_string())
     } else if e.is_timeout() && e.is_connect() {
-        let limit = humantime::format_duration(timeout.min(MAX_CONNECT_TIMEOUT));
+        let limit = humantime::format_duration(connect_timeout);
         (
             ErrorKind::Timeout,
             format!("could not connect to {at} within {limit}"),

@@ -6,9 +6,9 @@ use super::http_client::{self, Received, ServiceCall, Verdict, judge_status};
 use super::redact::Redactor;
 use super::{OutgoingEvent, SendContext, Sender};
 use crate::delivery::attempt::Attempt;
-use crate::delivery::oauth1::percent_encode;
 use crate::domain::hook_config::{HipchatColor, HipchatConfig, secret_values_of};
 use crate::events::{BuildResult, build_result, render};
+use crate::primitives::percent::percent_encode;
 
 /// HipChat refuses longer messages.
 pub const MAX_MESSAGE: usize = 10_000;
@@ -54,7 +54,7 @@ impl Sender for HipchatConfig {
             address: &address,
             secret_url: false,
             content_type: "application/json",
-            body: self.payload(ev.envelope).to_string().into_bytes(),
+            body: self.payload(ev.parsed).to_string().into_bytes(),
         };
         let redactor = Redactor::new(secret_values_of(self));
         let auth = vec![(

@@ -58,7 +58,7 @@ impl Sender for HttpConfig {
                 }
             };
             let timestamp = time::OffsetDateTime::now_utc().unix_timestamp();
-            let signature = signing::sign(&key, ev.identifier, timestamp, ev.body.as_bytes());
+            let signature = signing::sign(&key, ev.identifier, timestamp, ev.envelope.as_bytes());
             headers.push(("webhook-id".into(), ev.identifier.to_owned()));
             headers.push(("webhook-timestamp".into(), timestamp.to_string()));
             headers.push(("webhook-signature".into(), signature));
@@ -75,7 +75,7 @@ impl Sender for HttpConfig {
             url,
             headers,
             content_type: CONTENT_TYPE,
-            body: ev.body.as_bytes().to_vec(),
+            body: ev.envelope.as_bytes().to_vec(),
             insecure: !self.verify_tls,
         };
         let exchange = http_client::post(ctx, post).await;

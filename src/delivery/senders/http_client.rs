@@ -12,19 +12,20 @@ use reqwest::redirect::Policy;
 use time::OffsetDateTime;
 
 use super::errors::causes;
-pub use super::errors::{describe, endpoint, io_kind, is_tls};
+pub use super::errors::describe;
 use super::redact::{REDACTED, Redactor, opaque_url};
 use super::{SendContext, USER_AGENT};
 use crate::delivery::allow::AllowList;
 use crate::delivery::attempt::{
-    Attempt, AttemptError, ErrorKind, MAX_LOGGED_BODY, MAX_READ_BODY, RequestLog, ResponseLog,
+    Attempt, AttemptError, MAX_LOGGED_BODY, MAX_READ_BODY, RequestLog, ResponseLog,
 };
 use crate::delivery::resolver::{GuardedResolver, check_url};
 use crate::delivery::retry::{AttemptClass, classify_status, parse_retry_after};
+use crate::primitives::ErrorKind;
 
 /// Longest wait for a TCP (and TLS) connection, within the whole-attempt timeout: a receiver
 /// that takes longer to accept is down, and the rest of the budget is for its answer.
-pub(super) const MAX_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+const MAX_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Builds a guarded client (see the module documentation).
 pub fn build_client(
@@ -125,10 +126,10 @@ impl Received {
     }
 }
 
-/// A finished exchange: the request as sent (not yet redacted) and what came of it.
+/// A finished exchange: the request as sent (not yet redacted) and the answer, or why none came.
 pub struct Exchange {
     pub request: RequestLog,
-    pub outcome: Result<Received, AttemptError>,
+    pub answer: Result<Received, AttemptError>,
     pub duration: Duration,
 }
 
@@ -254,7 +255,7 @@ pub fn finish(
     redactor: &Redactor,
     judge: impl FnOnce(&Received) -> Verdict,
 ) -> Attempt {
-    let attempt = match ex.outcome {
+    let attempt = match ex.answer {
         Ok(received) => {
             let verdict = judge(&received);
             Attempt {
@@ -303,7 +304,7 @@ pub async fn post(ctx: &SendContext, post: Post) -> Exchange {
         };
         return Exchange {
             request,
-            outcome: Err(error),
+            answer: Err(error),
             duration: Duration::ZERO,
         };
     }
@@ -320,13 +321,18 @@ pub async fn post(ctx: &SendContext, post: Post) -> Exchange {
     for (name, value) in &post.headers {
         builder = builder.header(name.as_str(), value.as_str());
     }
-    let outcome = match builder.body(post.body).send().await {
+    let answer = match builder.body(post.body).send().await {
         Ok(response) => Ok(read(response).await),
-        Err(e) => Err(describe(&e, &post.url, ctx.timeout)),
+        Err(e) => Err(describe(
+            &e,
+            &post.url,
+            ctx.timeout.min(MAX_CONNECT_TIMEOUT),
+            ctx.timeout,
+        )),
     };
     Exchange {
         request,
-        outcome,
+        answer,
         duration: started.elapsed(),
     }
 }

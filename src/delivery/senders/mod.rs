@@ -17,7 +17,7 @@ pub mod teams;
 #[cfg(test)]
 mod tests;
 mod twilio;
-pub mod twitter;
+pub mod x;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -59,18 +59,6 @@ impl std::fmt::Debug for SendContext {
 }
 
 impl SendContext {
-    /// Builds the guarded clients.
-    ///
-    /// # Panics
-    /// If the TLS backend can not be set up, which with the built-in rustls configuration only
-    /// a broken build causes; [`SendContext::try_new`] reports it instead.
-    pub fn new(allow: Arc<AllowList>, timeout: Duration) -> Self {
-        match Self::try_new(allow, timeout, Vec::new()) {
-            Ok(ctx) => ctx,
-            Err(e) => panic!("cannot set up the delivery HTTP client: {e}"),
-        }
-    }
-
     /// Builds the guarded clients, trusting `extra_roots` (PEM certificates) besides the Web PKI.
     pub fn try_new(
         allow: Arc<AllowList>,
@@ -96,9 +84,9 @@ pub struct OutgoingEvent<'a> {
     /// The envelope's `Identifier`.
     pub identifier: &'a str,
     /// The envelope JSON exactly as stored; `http` hooks send these bytes unchanged.
-    pub body: &'a str,
+    pub envelope: &'a str,
     /// The same envelope, parsed, for the senders that render it.
-    pub envelope: &'a Value,
+    pub parsed: &'a Value,
 }
 
 /// Delivers one event with one hook's settings. Never fails: whatever happens is described by

@@ -1,7 +1,7 @@
 //! Keeping a hook's secrets out of its attempt log: the request as sent, the answer (a receiver
 //! may echo what it got) and error messages all pass through a [`Redactor`].
 use super::super::attempt::{Attempt, RequestLog, ResponseLog};
-use crate::delivery::oauth1::percent_encode;
+use crate::primitives::percent::percent_encode;
 
 pub const REDACTED: &str = "[redacted]";
 

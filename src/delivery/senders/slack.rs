@@ -13,7 +13,7 @@ impl SlackConfig {
     /// The message: the summary and `<url|label>` links in `text`; a build result also gets
     /// an attachment coloured good/danger with the build's facts as fields.
     pub fn payload(&self, ev: &OutgoingEvent<'_>) -> Value {
-        let rendered = render(ev.envelope);
+        let rendered = render(ev.parsed);
         let mut text = slack_escape(&rendered.summary);
         let links: Vec<String> = rendered
             .links
@@ -29,12 +29,12 @@ impl SlackConfig {
         let mut message = Map::new();
         message.insert("text".into(), text.into());
         if ev.event == EventType::BuildFinished {
-            let color = match build_result(ev.envelope) {
+            let color = match build_result(ev.parsed) {
                 Some(BuildResult::Succeeded) => "good",
                 Some(BuildResult::Failed) => "danger",
                 _ => "warning",
             };
-            let fields: Vec<Value> = facts(ev.envelope)
+            let fields: Vec<Value> = facts(ev.parsed)
                 .into_iter()
                 .map(|(title, value)| {
                     json!({"title": title, "value": slack_escape(&value), "short": title != "Packages"})

@@ -151,7 +151,7 @@ impl Sender for TeamsConfig {
             address: self.webhook_url.expose(),
             secret_url: true,
             content_type: "application/json",
-            body: self.payload(ev.envelope).to_string().into_bytes(),
+            body: self.payload(ev.parsed).to_string().into_bytes(),
         };
         let redactor = Redactor::new(secret_values_of(self));
         http_client::call_service(ctx, &redactor, call, |_| vec![], judge).await

@@ -8,10 +8,10 @@ use super::http_client::{self, Received, ServiceCall, Verdict, judge_status};
 use super::redact::Redactor;
 use super::{OutgoingEvent, SendContext, Sender};
 use crate::delivery::attempt::Attempt;
-use crate::delivery::oauth1::percent_encode;
 use crate::delivery::retry::AttemptClass;
 use crate::domain::hook_config::{TwilioConfig, secret_values_of};
 use crate::events::render;
+use crate::primitives::percent::percent_encode;
 
 /// Twilio's limit on a message body (it splits it into up to 10 segments).
 pub const MAX_BODY: usize = 1600;
@@ -50,7 +50,7 @@ impl Sender for TwilioConfig {
             address: &address,
             secret_url: false,
             content_type: "application/x-www-form-urlencoded",
-            body: self.form(ev.envelope).into_bytes(),
+            body: self.form(ev.parsed).into_bytes(),
         };
         let redactor = Redactor::new(secret_values_of(self));
         let basic = STANDARD.encode(format!("{}:{}", self.account_sid, self.auth_token.expose()));

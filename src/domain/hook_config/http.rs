@@ -3,7 +3,7 @@ use serde_json::{Map, Value};
 
 use super::input::{Input, check_web_url, is_header_name, is_header_value, reserved_header};
 use super::{KindConfig, Secret};
-use crate::delivery::signing;
+use crate::primitives::webhook_secret;
 
 /// Most extra headers per hook; more would be a misuse, and each is logged with every attempt.
 pub const MAX_HEADERS: usize = 50;
@@ -52,7 +52,7 @@ impl HttpConfig {
         let mut generated = None;
         let secret = match input.raw("secret").and_then(Value::as_str).map(str::trim) {
             Some("generate") => {
-                let s = signing::generate_secret();
+                let s = webhook_secret::generate_secret();
                 generated = Some(s.clone());
                 Some(Secret::new(s))
             }
@@ -60,7 +60,10 @@ impl HttpConfig {
             _ => {
                 let secret =
                     input.secret("secret", previous.and_then(|p| p.secret.as_ref()), false);
-                match secret.as_ref().map(|s| signing::parse_secret(s.expose())) {
+                match secret
+                    .as_ref()
+                    .map(|s| webhook_secret::parse_secret(s.expose()))
+                {
                     Some(Err(e)) => {
                         input.error(
                             "secret",

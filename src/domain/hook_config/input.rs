@@ -3,7 +3,7 @@
 use serde_json::{Map, Value};
 
 use super::Secret;
-use crate::domain::FieldError;
+use crate::primitives::FieldError;
 
 /// Longest free-text value (names, hosts, rooms); generous, but keeps rows and logs small.
 pub const MAX_TEXT: usize = 500;

@@ -19,10 +19,10 @@ use serde_json::{Map, Value};
 pub use chat::{HipchatColor, HipchatConfig, SlackConfig, TeamsConfig, TeamsFormat};
 pub use email::{BodyFormat, EmailConfig, TlsMode};
 pub use http::{HttpConfig, is_sensitive_header as http_sensitive_header};
-pub use social::{TwilioConfig, TwitterConfig};
+pub use social::{TwilioConfig, XConfig};
 
-use crate::domain::FieldError;
 use crate::events::EventType;
+use crate::primitives::FieldError;
 use input::Input;
 
 /// The kinds of hooks, one per sender.
@@ -34,7 +34,8 @@ pub enum HookKind {
     Slack,
     Teams,
     Twilio,
-    Twitter,
+    /// X (formerly Twitter); the API still calls the kind `twitter`.
+    X,
 }
 
 impl HookKind {
@@ -45,7 +46,7 @@ impl HookKind {
         HookKind::Slack,
         HookKind::Teams,
         HookKind::Twilio,
-        HookKind::Twitter,
+        HookKind::X,
     ];
 
     /// The API's name of the kind.
@@ -57,7 +58,7 @@ impl HookKind {
             HookKind::Slack => "slack",
             HookKind::Teams => "teams",
             HookKind::Twilio => "twilio",
-            HookKind::Twitter => "twitter",
+            HookKind::X => "twitter",
         }
     }
 
@@ -75,7 +76,7 @@ impl HookKind {
             HookKind::Slack => "Slack",
             HookKind::Teams => "Microsoft Teams",
             HookKind::Twilio => "Twilio SMS",
-            HookKind::Twitter => "X (Twitter)",
+            HookKind::X => "X (Twitter)",
         }
     }
 
@@ -98,7 +99,7 @@ impl HookKind {
             EventType::BuildFinished,
         ];
         match self {
-            HookKind::Twitter => &TWITTER,
+            HookKind::X => &TWITTER,
             _ => &EventType::ALL,
         }
     }
@@ -161,7 +162,7 @@ pub enum HookConfig {
     Slack(SlackConfig),
     Teams(TeamsConfig),
     Twilio(TwilioConfig),
-    Twitter(TwitterConfig),
+    X(XConfig),
 }
 
 /// The result of [`HookConfig::from_input`].
@@ -183,7 +184,7 @@ macro_rules! each_kind {
             HookConfig::Slack($c) => $body,
             HookConfig::Teams($c) => $body,
             HookConfig::Twilio($c) => $body,
-            HookConfig::Twitter($c) => $body,
+            HookConfig::X($c) => $body,
         }
     };
 }
@@ -223,7 +224,7 @@ impl HookConfig {
             HookConfig::Slack(_) => HookKind::Slack,
             HookConfig::Teams(_) => HookKind::Teams,
             HookConfig::Twilio(_) => HookKind::Twilio,
-            HookConfig::Twitter(_) => HookKind::Twitter,
+            HookConfig::X(_) => HookKind::X,
         }
     }
 
@@ -258,7 +259,7 @@ impl HookConfig {
             HookKind::Slack => parse_kind(input, prev_of!(prev, Slack), HookConfig::Slack),
             HookKind::Teams => parse_kind(input, prev_of!(prev, Teams), HookConfig::Teams),
             HookKind::Twilio => parse_kind(input, prev_of!(prev, Twilio), HookConfig::Twilio),
-            HookKind::Twitter => parse_kind(input, prev_of!(prev, Twitter), HookConfig::Twitter),
+            HookKind::X => parse_kind(input, prev_of!(prev, X), HookConfig::X),
         }?;
         Ok(ParsedConfig {
             config,

@@ -7,7 +7,7 @@ use super::input::{Input, normalize_phone};
 use super::{KindConfig, Secret};
 
 pub const TWILIO_DEFAULT_API: &str = "https://api.twilio.com";
-pub const TWITTER_DEFAULT_API: &str = "https://api.x.com";
+pub const X_DEFAULT_API: &str = "https://api.x.com";
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct TwilioConfig {
@@ -87,25 +87,13 @@ impl KindConfig for TwilioConfig {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct TwitterConfig {
+pub struct XConfig {
     pub consumer_key: String,
     pub consumer_secret: Secret,
     pub token: String,
     pub token_secret: Secret,
     /// Base URL of the API, without trailing slash (a test double in tests).
     pub api_base: String,
-}
-
-impl TwitterConfig {
-    /// The four values OAuth 1.0a signs with.
-    pub fn credentials(&self) -> crate::delivery::oauth1::OAuthCredentials {
-        crate::delivery::oauth1::OAuthCredentials {
-            consumer_key: self.consumer_key.clone(),
-            consumer_secret: self.consumer_secret.expose().to_owned(),
-            token: self.token.clone(),
-            token_secret: self.token_secret.expose().to_owned(),
-        }
-    }
 }
 
 fn key_text(input: &mut Input<'_>, name: &'static str) -> Option<String> {
@@ -120,7 +108,7 @@ fn key_text(input: &mut Input<'_>, name: &'static str) -> Option<String> {
     Some(value)
 }
 
-impl KindConfig for TwitterConfig {
+impl KindConfig for XConfig {
     fn parse(input: &mut Input<'_>, previous: Option<&Self>) -> Option<Self> {
         let consumer_key = key_text(input, "consumer_key");
         let consumer_secret = input.secret(
@@ -130,8 +118,8 @@ impl KindConfig for TwitterConfig {
         );
         let token = key_text(input, "token");
         let token_secret = input.secret("token_secret", previous.map(|p| &p.token_secret), true);
-        let api_base = input.base_url("api_base", TWITTER_DEFAULT_API);
-        Some(TwitterConfig {
+        let api_base = input.base_url("api_base", X_DEFAULT_API);
+        Some(XConfig {
             consumer_key: consumer_key?,
             consumer_secret: consumer_secret?,
             token: token?,
@@ -157,7 +145,7 @@ impl KindConfig for TwitterConfig {
 
     /// The signing key and the secrets as percent-encoded in it.
     fn derived_secrets(&self) -> Vec<String> {
-        use crate::delivery::oauth1::percent_encode;
+        use crate::primitives::percent::percent_encode;
         let (c, t) = (self.consumer_secret.expose(), self.token_secret.expose());
         vec![
             percent_encode(c),

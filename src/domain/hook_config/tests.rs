@@ -48,7 +48,7 @@ fn samples() -> Vec<(HookKind, Value)> {
             json!({"account_sid": SID, "auth_token": "tw-token-1", "from": "+1 415 555 0100", "to": "+44 20 7946 0958"}),
         ),
         (
-            HookKind::Twitter,
+            HookKind::X,
             json!({"consumer_key": "ck", "consumer_secret": "x-consumer-secret", "token": "tk", "token_secret": "x-token-secret"}),
         ),
     ]
@@ -62,11 +62,7 @@ fn kinds_round_trip_their_names() {
         assert!(!kind.supported_events().is_empty());
     }
     assert_eq!(HookKind::parse("HTTP"), None);
-    assert!(
-        !HookKind::Twitter
-            .supported_events()
-            .contains(&EventType::Ping)
-    );
+    assert!(!HookKind::X.supported_events().contains(&EventType::Ping));
     assert!(
         HookKind::Slack
             .supported_events()
@@ -311,10 +307,7 @@ fn reports_every_bad_field_by_name() {
     assert!(has_error(&errs, "config.webhook_url", "is required"));
     assert!(has_error(&errs, "config.format", "adaptive, messagecard"));
 
-    let errs = errors(
-        HookKind::Twitter,
-        json!({"consumer_key": "a b", "token": ""}),
-    );
+    let errs = errors(HookKind::X, json!({"consumer_key": "a b", "token": ""}));
     for field in [
         "config.consumer_key",
         "config.consumer_secret",

@@ -7,12 +7,12 @@ use serde_json::json;
 
 use super::problem::Problem;
 use super::{ListQuery, MAX_BODY};
-use crate::app::AppState;
 use crate::db::events::list_events;
 use crate::domain::time::rfc3339;
 use crate::domain::{feeds, ingest};
 use crate::events::{EventType, json_schema};
 use crate::web::auth::{ApiCaller, ApiFeed};
+use crate::web::state::AppState;
 
 /// The media types a feed system may send: plain JSON and the spec's own.
 fn acceptable(req: &HttpRequest) -> bool {

@@ -4,11 +4,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::problem::Problem;
-use crate::app::AppState;
 use crate::db::feeds::FeedRow;
 use crate::domain::feeds;
 use crate::domain::time::rfc3339;
 use crate::web::auth::{ApiFeed, ApiUser};
+use crate::web::state::AppState;
 
 #[derive(Serialize)]
 pub struct FeedJson {

@@ -5,14 +5,15 @@ use serde_json::{Value, json};
 
 use super::ListQuery;
 use super::problem::Problem;
-use crate::app::AppState;
-use crate::db::deliveries::{AttemptRow, DeliveryFilter, DeliveryRow};
-use crate::db::hooks::PARKED;
+use crate::db::attempts::AttemptRow;
+use crate::db::deliveries::{DeliveryFilter, DeliveryRow};
+use crate::domain::deliveries;
 use crate::domain::hooks::{self, Hook, HookInput};
 use crate::domain::time::{parse_rfc3339, rfc3339};
-use crate::domain::{FieldError, deliveries};
 use crate::events::EventType;
+use crate::primitives::{DeliveryStatus, FieldError};
 use crate::web::auth::ApiFeed;
+use crate::web::state::AppState;
 
 pub fn hook_json(h: &Hook) -> Value {
     json!({
@@ -32,7 +33,7 @@ pub fn hook_json(h: &Hook) -> Value {
 
 pub fn delivery_json(d: &DeliveryRow) -> Value {
     let next = match d.due_at {
-        Some(t) if d.status == "pending" && t < PARKED => Some(rfc3339(t)),
+        Some(t) if d.status == DeliveryStatus::Pending => Some(rfc3339(t)),
         _ => None,
     };
     json!({
@@ -43,10 +44,10 @@ pub fn delivery_json(d: &DeliveryRow) -> Value {
             "event": d.event_type,
             "payload_type": EventType::from_name(&d.event_type).map(|e| e.payload_type()),
         },
-        "status": d.status,
+        "status": d.status.as_str(),
         "attempts": d.attempts,
         "next_attempt_at": next,
-        "waiting_for_hook": d.status == "pending" && d.due_at.is_some_and(|t| t >= PARKED),
+        "waiting_for_hook": d.status == DeliveryStatus::Waiting,
         "redelivery_of": d.redelivery_of,
         "last_outcome": d.last_outcome,
         "created_at": rfc3339(d.created_at),
@@ -111,11 +112,15 @@ pub async fn update(
     path: web::Path<(String, i64)>,
     body: web::Json<HookInput>,
 ) -> Result<HttpResponse, Problem> {
-    let (hook, secret) =
-        hooks::update_hook(&state.db, &state.secrets, &f.access, path.1, &body).await?;
-    if hook.enabled {
-        state.wake.notify_one();
-    }
+    let (hook, secret) = hooks::update_hook(
+        &state.db,
+        &state.secrets,
+        &state.wake,
+        &f.access,
+        path.1,
+        &body,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(with_secret(hook_json(&hook), secret)))
 }
 
@@ -135,9 +140,15 @@ pub async fn ping(
 ) -> Result<HttpResponse, Problem> {
     let hook = hook_of(&state, &f, path.1).await?;
     let feed_url = state.url(&format!("/feeds/{}", f.access.feed.identifier));
-    let delivery =
-        deliveries::ping(&state.db, &f.access, &hook, &f.user.username, &feed_url).await?;
-    state.wake.notify_one();
+    let delivery = deliveries::ping(
+        &state.db,
+        &state.wake,
+        &f.access,
+        &hook,
+        &f.user.username,
+        &feed_url,
+    )
+    .await?;
     Ok(HttpResponse::Accepted().json(json!({"delivery": delivery})))
 }
 
@@ -155,7 +166,11 @@ pub async fn redeliver_failed(
 ) -> Result<HttpResponse, Problem> {
     let hook = hook_of(&state, &f, path.1).await?;
     let mut errors = vec![];
-    if body.status.as_deref().is_some_and(|s| s != "failed") {
+    if body
+        .status
+        .as_deref()
+        .is_some_and(|s| DeliveryStatus::parse(s) != Some(DeliveryStatus::Failed))
+    {
         errors.push(FieldError::new(
             "status",
             "only failed deliveries can be redelivered in bulk",
@@ -177,8 +192,7 @@ pub async fn redeliver_failed(
     if !errors.is_empty() {
         return Err(Problem::invalid(errors));
     }
-    let n = deliveries::redeliver_failed(&state.db, &hook, since).await?;
-    state.wake.notify_one();
+    let n = deliveries::redeliver_failed(&state.db, &state.wake, &hook, since).await?;
     Ok(HttpResponse::Accepted().json(json!({"deliveries": n})))
 }
 
@@ -204,16 +218,16 @@ pub fn parse_filter(
     until: Option<&str>,
 ) -> Result<DeliveryFilter, Vec<FieldError>> {
     let mut errors = vec![];
-    let status = blank(status).map(str::to_owned);
-    if status
-        .as_deref()
-        .is_some_and(|s| !["pending", "succeeded", "failed"].contains(&s))
-    {
-        errors.push(FieldError::new(
-            "status",
-            "must be pending, succeeded or failed",
-        ));
-    }
+    let status = blank(status).and_then(|s| {
+        let parsed = DeliveryStatus::parse(s);
+        if parsed.is_none() {
+            let names = DeliveryStatus::listed_names();
+            let (last, rest) = names.split_last().expect("statuses are listed");
+            let message = format!("must be {} or {last}", rest.join(", "));
+            errors.push(FieldError::new("status", message));
+        }
+        parsed
+    });
     let event_type = blank(event).map(str::to_owned);
     if event_type
         .as_deref()
@@ -288,7 +302,6 @@ pub async fn redeliver(
     f: ApiFeed,
     path: web::Path<(String, i64)>,
 ) -> Result<HttpResponse, Problem> {
-    let new = deliveries::redeliver(&state.db, &f.access, path.1).await?;
-    state.wake.notify_one();
+    let new = deliveries::redeliver(&state.db, &state.wake, &f.access, path.1).await?;
     Ok(HttpResponse::Accepted().json(json!({"delivery": new})))
 }

@@ -7,11 +7,11 @@ use serde_json::json;
 use super::ListQuery;
 use super::events::read_body;
 use super::problem::Problem;
-use crate::app::AppState;
 use crate::domain::inbound::{self, Outcome, Receiver, Refusal};
 use crate::domain::time::rfc3339;
 use crate::sources::inbound::Headers;
 use crate::web::auth::ApiFeed;
+use crate::web::state::AppState;
 
 pub async fn receive(
     req: HttpRequest,

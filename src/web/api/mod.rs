@@ -131,7 +131,7 @@ pub struct ListQuery {
 
 impl ListQuery {
     pub fn parse(&self) -> Result<(i64, Option<i64>), Problem> {
-        use crate::domain::FieldError;
+        use crate::primitives::FieldError;
         let mut errors = vec![];
         let limit = match self.limit.as_deref() {
             None | Some("") => 50,

@@ -3,8 +3,10 @@
 use serde_json::{Value, json};
 
 use super::{openapi_inbound, openapi_sources};
+use crate::domain::hook_config::HookKind;
 use crate::domain::hook_filter::{BuildResult, Prerelease};
 use crate::events::{EventType, json_schema};
+use crate::primitives::{DeliveryStatus, ErrorKind};
 
 pub(super) fn problem(status: u16, what: &str) -> (String, Value) {
     (
@@ -169,7 +171,7 @@ fn event_schemas() -> Value {
           "envelope": {"type": "object"},
           "deliveries": {"type": "array", "items": {"type": "object", "required": ["id", "hook", "hook_name", "status"], "properties": {
               "id": {"type": "integer"}, "hook": {"type": "integer"}, "hook_name": {"type": "string"},
-              "status": {"type": "string", "enum": ["pending", "succeeded", "failed"]}}}},
+              "status": {"type": "string", "enum": DeliveryStatus::listed_names()}}}},
           "filtered": {"type": "array", "description": "hooks of its type that did not take it, and the rule of their filter that said no",
               "items": {"type": "object", "required": ["hook", "hook_name", "reason"], "properties": {
               "hook": {"type": "integer"}, "hook_name": {"type": "string"}, "reason": {"type": "string"}}}}}}]},
@@ -180,7 +182,7 @@ fn event_schemas() -> Value {
 fn hook_schemas() -> Value {
     json!({
       "HookInput": {"type": "object", "properties": {
-          "kind": {"type": "string", "enum": ["http", "email", "hipchat", "slack", "teams", "twilio", "twitter"]},
+          "kind": {"type": "string", "enum": HookKind::ALL.map(HookKind::as_str)},
           "name": {"type": "string"}, "enabled": {"type": "boolean"},
           "events": {"type": "array", "items": {"type": "string", "enum": EventType::ALL.iter().map(|e| e.name()).collect::<Vec<_>>()}},
           "config": {"type": "object", "description": "settings of the kind; secrets are write-only and kept when left out"},
@@ -218,14 +220,14 @@ fn delivery_schemas() -> Value {
       "Delivery": {"type": "object", "required": ["id", "hook", "event", "status", "attempts", "next_attempt_at", "redelivery_of", "created_at"], "properties": {
           "id": {"type": "integer"}, "hook": {"type": "integer"},
           "event": {"type": "object", "properties": {"identifier": {"type": "string"}, "payload_type": {"type": "string"}}},
-          "status": {"type": "string", "enum": ["pending", "succeeded", "failed"]}, "attempts": {"type": "integer"},
+          "status": {"type": "string", "enum": DeliveryStatus::listed_names()}, "attempts": {"type": "integer"},
           "next_attempt_at": {"type": ["string", "null"], "format": "date-time"}, "redelivery_of": {"type": ["integer", "null"]},
           "created_at": {"type": "string", "format": "date-time"}}},
       "Attempt": {"type": "object", "required": ["number", "started_at", "duration_ms", "request", "response", "error"], "properties": {
           "number": {"type": "integer"}, "started_at": {"type": "string", "format": "date-time"}, "duration_ms": {"type": "integer"},
           "request": {"type": "object", "properties": {"url": {"type": "string"}, "method": {"type": "string"}, "headers": {"type": "object"}, "body": {"type": "string"}}},
           "response": {"type": ["object", "null"], "properties": {"status": {"type": "integer"}, "headers": {"type": "object"}, "body": {"type": "string"}, "body_size": {"type": "integer"}}},
-          "error": {"type": ["object", "null"], "properties": {"kind": {"type": "string", "enum": ["timeout", "connect", "dns", "tls", "blocked", "http", "smtp", "config"]}, "message": {"type": "string"}}}}},
+          "error": {"type": ["object", "null"], "properties": {"kind": {"type": "string", "enum": ErrorKind::ALL.map(ErrorKind::as_str)}, "message": {"type": "string"}}}}},
       "DeliveryWithLog": {"allOf": [r("Delivery"), {"type": "object", "properties": {"attempt_log": {"type": "array", "items": r("Attempt")}}}]}
     })
 }
@@ -302,7 +304,7 @@ fn hook_paths() -> Value {
         "filter, limit or cursor",
     );
     deliveries["parameters"] = json!([
-        {"name": "status", "in": "query", "schema": {"type": "string", "enum": ["pending", "succeeded", "failed"]}},
+        {"name": "status", "in": "query", "schema": {"type": "string", "enum": DeliveryStatus::listed_names()}},
         {"name": "event", "in": "query", "schema": {"type": "string"}},
         {"name": "since", "in": "query", "schema": {"type": "string", "format": "date-time"}},
         {"name": "until", "in": "query", "schema": {"type": "string", "format": "date-time"}},

@@ -3,7 +3,8 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
-use crate::domain::{DomainError, FieldError};
+use crate::domain::DomainError;
+use crate::primitives::FieldError;
 
 #[derive(Debug, Serialize)]
 pub struct Problem {

@@ -4,12 +4,12 @@ use serde_json::{Value, json};
 
 use super::ListQuery;
 use super::problem::Problem;
-use crate::app::AppState;
 use crate::domain::source_config::Mode;
 use crate::domain::sources::{self, Source, SourceInput};
 use crate::domain::time::rfc3339;
 use crate::events::EventType;
 use crate::web::auth::ApiFeed;
+use crate::web::state::AppState;
 
 /// The address an inbound source's upstream posts to.
 pub fn inbound_url(state: &AppState, source: &Source) -> Option<String> {
@@ -52,9 +52,14 @@ pub async fn create(
     f: ApiFeed,
     body: web::Json<SourceInput>,
 ) -> Result<HttpResponse, Problem> {
-    let (source, secret) =
-        sources::create_source(&state.db, &state.secrets, &f.access, &body).await?;
-    state.poller.kick();
+    let (source, secret) = sources::create_source(
+        &state.db,
+        &state.secrets,
+        &state.sources_due,
+        &f.access,
+        &body,
+    )
+    .await?;
     let mut v = source_json(&state, &source);
     if let Some(secret) = secret {
         v["secret"] = json!(secret);
@@ -87,9 +92,15 @@ pub async fn update(
     path: web::Path<(String, i64)>,
     body: web::Json<SourceInput>,
 ) -> Result<HttpResponse, Problem> {
-    let source =
-        sources::update_source(&state.db, &state.secrets, &f.access, path.1, &body).await?;
-    state.poller.kick();
+    let source = sources::update_source(
+        &state.db,
+        &state.secrets,
+        &state.sources_due,
+        &f.access,
+        path.1,
+        &body,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(source_json(&state, &source)))
 }
 

@@ -7,11 +7,11 @@ use serde::Deserialize;
 use super::feeds::describe;
 use super::session::EmptyForm;
 use super::{Chrome, CredentialView, PageError, redirect, render};
-use crate::app::AppState;
 use crate::db::users::UserRow;
 use crate::domain::{DomainError, accounts};
 use crate::web::auth::{SESSION_COOKIE, SignedIn, removal_cookie};
 use crate::web::csrf::CsrfForm;
+use crate::web::state::AppState;
 
 #[derive(Template)]
 #[template(path = "account.html")]

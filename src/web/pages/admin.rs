@@ -7,11 +7,11 @@ use serde::Deserialize;
 use super::feeds::describe;
 use super::session::EmptyForm;
 use super::{Chrome, PageError, display_time, redirect, render};
-use crate::app::AppState;
 use crate::domain::DomainError;
 use crate::domain::accounts::{self, NewUser};
 use crate::web::auth::AdminUser;
 use crate::web::csrf::CsrfForm;
+use crate::web::state::AppState;
 
 struct UserView {
     username: String,

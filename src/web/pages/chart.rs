@@ -4,6 +4,7 @@
 use std::fmt::Write;
 
 use crate::domain::stats::HourlyChart;
+use crate::primitives::DeliveryStatus;
 
 const BAR: i64 = 5; // px per hour over a week
 const BAR_DAY: i64 = 30; // px per hour over a day
@@ -11,8 +12,18 @@ const LEFT: i64 = 44; // room for the y-axis labels
 const TOP: i64 = 8;
 const PLOT_H: i64 = 120;
 const BOTTOM: i64 = 22; // room for the day labels
+/// The style class of each of [`DeliveryStatus::LISTED`].
 const CLASSES: [&str; 3] = ["ok", "bad", "wait"];
-const NAMES: [&str; 3] = ["succeeded", "failed", "pending"];
+
+/// "3 succeeded, 1 failed, 2 pending": counts in [`DeliveryStatus::LISTED`] order, in words.
+pub fn counts_text(counts: &[i64; 3]) -> String {
+    let parts: Vec<String> = DeliveryStatus::LISTED
+        .iter()
+        .zip(counts)
+        .map(|(s, n)| format!("{n} {s}"))
+        .collect();
+    parts.join(", ")
+}
 
 /// A round number at or above `n` for the top of the y axis (1, 2, 5, 10, 20, 50, ...).
 fn nice_max(n: i64) -> i64 {
@@ -81,11 +92,9 @@ pub fn svg(chart: &HourlyChart) -> String {
     let mut s = String::new();
     let _ = write!(
         s,
-        r#"<svg class="chart" viewBox="0 0 {width} {height}" role="img" xmlns="http://www.w3.org/2000/svg" aria-label="Deliveries per hour over the {}: {} succeeded, {} failed, {} pending">"#,
+        r#"<svg class="chart" viewBox="0 0 {width} {height}" role="img" xmlns="http://www.w3.org/2000/svg" aria-label="Deliveries per hour over the {}: {}">"#,
         title(chart).trim_start_matches("Last ").to_lowercase(),
-        t[0],
-        t[1],
-        t[2]
+        counts_text(&t)
     );
     // Grid lines and y labels at 0, half and the top.
     for (value, y) in [(0, TOP + PLOT_H), (top / 2, TOP + PLOT_H / 2), (top, TOP)] {
@@ -126,11 +135,9 @@ pub fn svg(chart: &HourlyChart) -> String {
         }
         let _ = write!(
             s,
-            "<g><title>{}: {} succeeded, {} failed, {} pending</title>",
+            "<g><title>{}: {}</title>",
             hour_label(at),
-            hour[0],
-            hour[1],
-            hour[2]
+            counts_text(hour)
         );
         let mut y = TOP + PLOT_H;
         for k in 0..3 {
@@ -146,7 +153,7 @@ pub fn svg(chart: &HourlyChart) -> String {
                 CLASSES[k],
                 bar - 1,
                 hour[k],
-                NAMES[k]
+                DeliveryStatus::LISTED[k]
             );
         }
         s.push_str("</g>");

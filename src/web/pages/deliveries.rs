@@ -6,12 +6,13 @@ use serde_json::Value;
 
 use super::views::{DeliveryView, HookView};
 use super::{Chrome, PageError, display_time, redirect, render};
-use crate::app::AppState;
-use crate::db::deliveries::AttemptRow;
+use crate::db::attempts::AttemptRow;
 use crate::db::feeds::FeedRow;
 use crate::domain::deliveries;
+use crate::primitives::{DeliveryStatus, ErrorKind};
 use crate::web::auth::PageFeed;
 use crate::web::csrf::CsrfForm;
+use crate::web::state::AppState;
 
 pub struct ResponseView {
     /// "SMTP" for a mail server's reply (250 is not an HTTP status), else "HTTP".
@@ -35,7 +36,7 @@ pub struct AttemptView {
     pub body_same_as: Option<String>,
     pub response: Option<ResponseView>,
     /// (kind, message, what the kind usually means)
-    pub error: Option<(String, String, &'static str)>,
+    pub error: Option<(&'static str, String, &'static str)>,
     /// A later attempt succeeded: this one's error is history, not the state of things.
     pub error_overcome: bool,
     pub curl: Option<String>,
@@ -112,25 +113,24 @@ pub fn curl(method: &str, url: &str, headers: &[(String, String)], body: &str) -
 }
 
 /// What each failure kind usually means, and where to look.
-fn error_hint(kind: &str) -> &'static str {
+fn error_hint(kind: ErrorKind) -> &'static str {
     match kind {
-        "timeout" => {
+        ErrorKind::Timeout => {
             "The receiver did not answer in time. Is it slow, or busy doing the work before answering?"
         }
-        "connect" => {
+        ErrorKind::Connect => {
             "The connection was refused or dropped. Is the receiver running, and reachable from this server?"
         }
-        "dns" => "The host name did not resolve from this server.",
-        "tls" => {
+        ErrorKind::Dns => "The host name did not resolve from this server.",
+        ErrorKind::Tls => {
             "The TLS handshake or the certificate check failed. A self-signed certificate needs “Check the receiver's TLS certificate” turned off."
         }
-        "blocked" => {
+        ErrorKind::Blocked => {
             "This server may not send to that address (see --allow-hosts): private and loopback addresses are refused by default."
         }
-        "http" => "The receiver answered with an error status; its answer is below.",
-        "smtp" => "The mail server refused or failed; its answer is in the message.",
-        "config" => "The hook's settings cannot work; fix them on the settings page.",
-        _ => "",
+        ErrorKind::Http => "The receiver answered with an error status; its answer is below.",
+        ErrorKind::Smtp => "The mail server refused or failed; its answer is in the message.",
+        ErrorKind::Config => "The hook's settings cannot work; fix them on the settings page.",
     }
 }
 
@@ -170,9 +170,9 @@ fn attempt_view(a: &AttemptRow) -> AttemptView {
         url,
         headers,
         response,
-        error: a.error_kind.as_ref().map(|k| {
+        error: a.error_kind.map(|k| {
             (
-                k.clone(),
+                k.as_str(),
                 a.error_message.clone().unwrap_or_default(),
                 error_hint(k),
             )
@@ -218,7 +218,7 @@ pub async fn show(
     let attempts = dedupe(
         attempts.iter().map(attempt_view).collect(),
         &envelope,
-        d.status == "succeeded",
+        d.status == DeliveryStatus::Succeeded,
     );
     let event_link = super::events::event_link(&access.feed.identifier, &d.event_identifier);
     let page = DeliveryPage {
@@ -240,8 +240,7 @@ pub async fn redeliver(
     _: CsrfForm<super::session::EmptyForm>,
 ) -> Result<HttpResponse, PageError> {
     let (feed, id) = path.into_inner();
-    let new = deliveries::redeliver(&state.db, &access, id).await?;
-    state.wake.notify_one();
+    let new = deliveries::redeliver(&state.db, &state.wake, &access, id).await?;
     Ok(redirect(
         &format!("/feeds/{feed}/deliveries/{new}"),
         "ok",
@@ -284,7 +283,7 @@ mod tests {
             response: Some(
                 serde_json::json!({"status": status, "headers": {}, "body": ""}).to_string(),
             ),
-            error_kind: error.then(|| "http".into()),
+            error_kind: error.then_some(ErrorKind::Http),
             error_message: error.then(|| "503".into()),
         }
     }

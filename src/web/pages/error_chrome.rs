@@ -8,9 +8,9 @@ use actix_web::middleware::Next;
 use askama::Template;
 
 use super::{Chrome, PageError};
-use crate::app::AppState;
 use crate::domain::accounts;
 use crate::web::auth::SESSION_COOKIE;
+use crate::web::state::AppState;
 
 pub async fn with_user(
     req: ServiceRequest,

@@ -4,12 +4,12 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
 use super::{Chrome, PageError, display_time, render};
-use crate::app::AppState;
 use crate::db::event_detail::EventDetail;
 use crate::db::feeds::FeedRow;
 use crate::delivery::oauth1::percent_encode;
 use crate::domain::event_detail;
 use crate::web::auth::PageFeed;
+use crate::web::state::AppState;
 
 #[derive(Template)]
 #[template(path = "event.html")]

@@ -5,13 +5,13 @@ use serde::Deserialize;
 
 use super::views::{HealthView, HookView};
 use super::{Chrome, CredentialView, PageError, redirect, render};
-use crate::app::AppState;
 use crate::db::feeds::FeedRow;
 use crate::domain::access::{FeedAccess, Role};
 use crate::domain::time::now_ms;
 use crate::domain::{DomainError, feeds, stats};
 use crate::web::auth::{PageFeed, SignedIn};
 use crate::web::csrf::CsrfForm;
+use crate::web::state::AppState;
 
 #[derive(Template)]
 #[template(path = "feeds.html")]

@@ -3,8 +3,8 @@
 //! the domain reads.
 use serde_json::{Value, json};
 
-use crate::domain::FieldError;
 use crate::domain::hook_filter::{BuildResult, HookFilter, Prerelease};
+use crate::primitives::FieldError;
 
 pub struct ChoiceView {
     pub value: &'static str,

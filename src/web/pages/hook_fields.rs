@@ -4,7 +4,8 @@
 use crate::domain::hook_config::HookKind;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Input {
+/// How a setting is entered on the form.
+pub enum Control {
     Text,
     Url,
     Number,
@@ -22,7 +23,7 @@ pub struct Spec {
     pub name: &'static str,
     pub label: &'static str,
     pub help: &'static str,
-    pub input: Input,
+    pub control: Control,
     pub required: bool,
     pub placeholder: &'static str,
 }
@@ -30,7 +31,7 @@ pub struct Spec {
 const fn field(
     name: &'static str,
     label: &'static str,
-    input: Input,
+    control: Control,
     required: bool,
     placeholder: &'static str,
     help: &'static str,
@@ -39,13 +40,13 @@ const fn field(
         name,
         label,
         help,
-        input,
+        control,
         required,
         placeholder,
     }
 }
 
-use Input::*;
+use Control::*;
 
 const HTTP: &[Spec] = &[
     field(
@@ -354,7 +355,7 @@ pub fn specs(kind: HookKind) -> &'static [Spec] {
         HookKind::Slack => SLACK,
         HookKind::Teams => TEAMS,
         HookKind::Twilio => TWILIO,
-        HookKind::Twitter => TWITTER,
+        HookKind::X => TWITTER,
     }
 }
 
@@ -367,6 +368,6 @@ pub fn kind_help(kind: HookKind) -> &'static str {
         HookKind::Slack => "Post to a Slack channel through an incoming webhook.",
         HookKind::Teams => "Post a card to a Microsoft Teams channel.",
         HookKind::Twilio => "Text a phone through Twilio.",
-        HookKind::Twitter => "Post package news to an X account.",
+        HookKind::X => "Post package news to an X account.",
     }
 }

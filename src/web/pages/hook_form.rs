@@ -3,11 +3,11 @@
 use serde_json::{Map, Value};
 
 use super::filter_form::FilterForm;
-use super::hook_fields::{Input, specs};
-use crate::domain::FieldError;
+use super::hook_fields::{Control, specs};
 use crate::domain::hook_config::HookKind;
 use crate::domain::hooks::{Hook, HookInput};
 use crate::events::EventType;
+use crate::primitives::FieldError;
 
 pub struct OptionView {
     pub value: &'static str,
@@ -69,14 +69,14 @@ fn shown(v: Option<&Value>) -> String {
 }
 
 fn field_view(spec: &super::hook_fields::Spec, value: String, checked: bool) -> FieldView {
-    let (input, options) = match spec.input {
-        Input::Text => ("text", vec![]),
-        Input::Url => ("url", vec![]),
-        Input::Number => ("number", vec![]),
-        Input::Secret => ("password", vec![]),
-        Input::Checkbox { .. } => ("checkbox", vec![]),
-        Input::Headers => ("headers", vec![]),
-        Input::Select(choices) => (
+    let (input, options) = match spec.control {
+        Control::Text => ("text", vec![]),
+        Control::Url => ("url", vec![]),
+        Control::Number => ("number", vec![]),
+        Control::Secret => ("password", vec![]),
+        Control::Checkbox { .. } => ("checkbox", vec![]),
+        Control::Headers => ("headers", vec![]),
+        Control::Select(choices) => (
             "select",
             choices
                 .iter()
@@ -132,13 +132,13 @@ impl HookForm {
             .iter()
             .map(|s| {
                 let stored = public.as_ref().and_then(|p| p.get(s.name));
-                let checked = match s.input {
-                    Input::Checkbox { default } => {
+                let checked = match s.control {
+                    Control::Checkbox { default } => {
                         stored.and_then(Value::as_bool).unwrap_or(default)
                     }
                     _ => false,
                 };
-                let value = if s.input == Input::Secret {
+                let value = if s.control == Control::Secret {
                     String::new()
                 } else {
                     shown(stored)
@@ -180,18 +180,18 @@ impl HookForm {
             let raw = get(&key).unwrap_or_default();
             let mut f = field_view(s, String::new(), false);
             f.secret_set = set.iter().any(|n| n == s.name);
-            match s.input {
-                Input::Checkbox { .. } => {
+            match s.control {
+                Control::Checkbox { .. } => {
                     f.checked = raw == "true" || raw == "on";
                     config.insert(s.name.into(), Value::Bool(f.checked));
                 }
                 // A blank secret keeps the stored one, and is never echoed back.
-                Input::Secret => {
+                Control::Secret => {
                     if !raw.trim().is_empty() {
                         config.insert(s.name.into(), raw.into());
                     }
                 }
-                Input::Headers => {
+                Control::Headers => {
                     f.value = raw.to_owned();
                     match parse_header_lines(raw) {
                         Ok(m) => {

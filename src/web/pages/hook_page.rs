@@ -7,7 +7,6 @@ use serde::Deserialize;
 
 use super::views::{DeliveryView, HealthView, HookView};
 use super::{Chrome, PageError, redirect, render_status};
-use crate::app::AppState;
 use crate::db::deliveries::DeliveryFilter;
 use crate::db::feeds::FeedRow;
 use crate::db::users::UserRow;
@@ -15,9 +14,11 @@ use crate::domain::access::FeedAccess;
 use crate::domain::hooks::Hook;
 use crate::domain::time::{now_ms, parse_rfc3339, rfc3339};
 use crate::domain::{deliveries, stats};
+use crate::primitives::DeliveryStatus;
 use crate::web::api::hooks::parse_filter;
 use crate::web::auth::PageFeed;
 use crate::web::csrf::CsrfForm;
+use crate::web::state::AppState;
 
 /// Rows per page: enough to scan a bad hour, few enough to render fast.
 /// Deliveries per page: enough to see a pattern, few enough to keep the page short.
@@ -158,11 +159,11 @@ pub async fn page(
                 selected: q.event == e.name(),
             })
             .collect(),
-        statuses: ["succeeded", "failed", "pending"]
+        statuses: DeliveryStatus::LISTED
             .into_iter()
             .map(|s| EventOption {
-                name: s,
-                selected: q.status == s,
+                name: s.as_str(),
+                selected: q.status == s.as_str(),
             })
             .collect(),
         filtered: [&q.status, &q.event, &q.since, &q.until, &q.cursor]
@@ -205,15 +206,20 @@ pub async fn ping(
     let hook = crate::domain::hooks::get_hook(&state.db, &state.secrets, &access, id).await?;
     let back = format!("/feeds/{feed}/hooks/{id}");
     let feed_url = state.url(&format!("/feeds/{}", access.feed.identifier));
-    match deliveries::ping(&state.db, &access, &hook, &user.username, &feed_url).await {
-        Ok(delivery) => {
-            state.wake.notify_one();
-            Ok(redirect(
-                &back,
-                "ok",
-                format!("Ping sent as delivery #{delivery}; reload to see how it went."),
-            ))
-        }
+    let sent = deliveries::ping(
+        &state.db,
+        &state.wake,
+        &access,
+        &hook,
+        &user.username,
+        &feed_url,
+    );
+    match sent.await {
+        Ok(delivery) => Ok(redirect(
+            &back,
+            "ok",
+            format!("Ping sent as delivery #{delivery}; reload to see how it went."),
+        )),
         Err(e @ crate::domain::DomainError::Conflict(_)) => {
             Ok(redirect(&back, "error", format!("No ping sent: {e}.")))
         }
@@ -243,8 +249,7 @@ pub async fn redeliver_failed(
             "Nothing redelivered: give the time as 2026-04-12T13:00 (UTC).",
         ));
     };
-    let n = deliveries::redeliver_failed(&state.db, &hook, since).await?;
-    state.wake.notify_one();
+    let n = deliveries::redeliver_failed(&state.db, &state.wake, &hook, since).await?;
     let text = match n {
         0 => format!(
             "No failed deliveries since {} that were not redelivered already.",

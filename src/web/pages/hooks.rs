@@ -7,15 +7,16 @@ use serde::Deserialize;
 use super::hook_fields::kind_help;
 use super::hook_form::HookForm;
 use super::{Chrome, PageError, redirect, render, render_status};
-use crate::app::AppState;
 use crate::db::feeds::FeedRow;
 use crate::db::users::UserRow;
+use crate::domain::DomainError;
 use crate::domain::access::FeedAccess;
 use crate::domain::hook_config::HookKind;
 use crate::domain::hooks::{self, Hook, HookInput};
-use crate::domain::{DomainError, FieldError};
+use crate::primitives::FieldError;
 use crate::web::auth::PageFeed;
 use crate::web::csrf::CsrfForm;
+use crate::web::state::AppState;
 
 pub struct KindChoice {
     pub value: &'static str,
@@ -201,11 +202,8 @@ pub async fn update(
     if !local.is_empty() {
         return Ok(invalid(&req, user, access.feed, Some(&hook), form, &local));
     }
-    match hooks::update_hook(&state.db, &state.secrets, &access, id, &input).await {
+    match hooks::update_hook(&state.db, &state.secrets, &state.wake, &access, id, &input).await {
         Ok((updated, secret)) => {
-            if updated.enabled {
-                state.wake.notify_one();
-            }
             saved(
                 &req,
                 &state,
@@ -244,15 +242,12 @@ pub async fn set_enabled(
         ..HookInput::default()
     };
     let back = format!("/feeds/{feed}/hooks/{id}");
-    match hooks::update_hook(&state.db, &state.secrets, &access, id, &input).await {
-        Ok(_) if enabled => {
-            state.wake.notify_one();
-            Ok(redirect(
-                &back,
-                "ok",
-                "Hook enabled; deliveries that waited are on their way.",
-            ))
-        }
+    match hooks::update_hook(&state.db, &state.secrets, &state.wake, &access, id, &input).await {
+        Ok(_) if enabled => Ok(redirect(
+            &back,
+            "ok",
+            "Hook enabled; deliveries that waited are on their way.",
+        )),
         Ok(_) => Ok(redirect(
             &back,
             "ok",

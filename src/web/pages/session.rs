@@ -6,12 +6,12 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 use super::{Chrome, PageError, redirect, redirect_plain, render, render_status, safe_next};
-use crate::app::AppState;
 use crate::domain::DomainError;
 use crate::domain::accounts::{self, NewUser};
 use crate::domain::throttle::Verdict;
 use crate::web::auth::{MaybeUser, SESSION_COOKIE, removal_cookie, session_cookie};
 use crate::web::csrf::CsrfForm;
+use crate::web::state::AppState;
 
 #[derive(Template)]
 #[template(path = "login.html")]

@@ -9,17 +9,18 @@ use serde_json::{Map, Value};
 
 use super::source_inbound::{InboundView, SHOWN_REQUESTS};
 use super::{Chrome, PageError, display_time, redirect, render, render_status};
-use crate::app::AppState;
 use crate::db::events::EventRow;
 use crate::db::feeds::FeedRow;
+use crate::domain::DomainError;
 use crate::domain::inbound;
 use crate::domain::source_config::{Input, Mode, SourceKind};
 use crate::domain::sources::{self, Source, SourceInput};
 use crate::domain::time::now_ms;
-use crate::domain::{DomainError, FieldError};
+use crate::primitives::FieldError;
 use crate::web::api::sources::inbound_url;
 use crate::web::auth::PageFeed;
 use crate::web::csrf::CsrfForm;
+use crate::web::state::AppState;
 
 type Pairs = Vec<(String, String)>;
 
@@ -328,21 +329,26 @@ pub async fn create(
 ) -> Result<HttpResponse, PageError> {
     let kind = kind_of(&pairs)?;
     let (form, input) = SourceForm::posted(kind, &pairs, None);
-    match sources::create_source(&state.db, &state.secrets, &access, &input).await {
-        Ok((source, secret)) => {
-            state.poller.kick();
-            match secret {
-                Some(_) => show_page(&req, &state, user, access.feed, source, secret).await,
-                None => Ok(redirect(
-                    &format!("/feeds/{}/sources/{}", access.feed.identifier, source.id),
-                    "ok",
-                    format!(
-                        "Source “{}” created; its first poll records what is there.",
-                        source.name
-                    ),
-                )),
-            }
-        }
+    match sources::create_source(
+        &state.db,
+        &state.secrets,
+        &state.sources_due,
+        &access,
+        &input,
+    )
+    .await
+    {
+        Ok((source, secret)) => match secret {
+            Some(_) => show_page(&req, &state, user, access.feed, source, secret).await,
+            None => Ok(redirect(
+                &format!("/feeds/{}/sources/{}", access.feed.identifier, source.id),
+                "ok",
+                format!(
+                    "Source “{}” created; its first poll records what is there.",
+                    source.name
+                ),
+            )),
+        },
         Err(DomainError::Invalid(errors)) => Ok(render_status(
             &req,
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -394,15 +400,21 @@ pub async fn update(
 ) -> Result<HttpResponse, PageError> {
     let source = sources::get_source(&state.db, &state.secrets, &access, path.1).await?;
     let (form, input) = SourceForm::posted(source.kind(), &pairs, Some(&source));
-    match sources::update_source(&state.db, &state.secrets, &access, source.id, &input).await {
-        Ok(s) => {
-            state.poller.kick();
-            Ok(redirect(
-                &format!("/feeds/{}/sources/{}", access.feed.identifier, s.id),
-                "ok",
-                "Settings saved.",
-            ))
-        }
+    match sources::update_source(
+        &state.db,
+        &state.secrets,
+        &state.sources_due,
+        &access,
+        source.id,
+        &input,
+    )
+    .await
+    {
+        Ok(s) => Ok(redirect(
+            &format!("/feeds/{}/sources/{}", access.feed.identifier, s.id),
+            "ok",
+            "Settings saved.",
+        )),
         Err(DomainError::Invalid(errors)) => Ok(render_status(
             &req,
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -460,8 +472,15 @@ pub async fn set_enabled(
         enabled: Some(enabled),
         ..SourceInput::default()
     };
-    let s = sources::update_source(&state.db, &state.secrets, &access, path.1, &input).await?;
-    state.poller.kick();
+    let s = sources::update_source(
+        &state.db,
+        &state.secrets,
+        &state.sources_due,
+        &access,
+        path.1,
+        &input,
+    )
+    .await?;
     Ok(redirect(
         &format!("/feeds/{}/sources/{}", access.feed.identifier, s.id),
         "ok",

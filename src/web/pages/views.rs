@@ -1,9 +1,9 @@
 //! Hooks, their health and deliveries as the pages show them: plain strings, formatted once.
 use super::display_time;
 use crate::db::deliveries::DeliveryRow;
-use crate::db::hooks::PARKED;
 use crate::domain::hooks::Hook;
 use crate::domain::stats::HookHealth;
+use crate::primitives::DeliveryStatus;
 
 pub struct HookView {
     pub id: i64,
@@ -102,7 +102,7 @@ impl HealthView {
         let last = h.and_then(|h| h.last.as_ref()).map(|d| {
             (
                 format!("/feeds/{feed}/deliveries/{}", d.id),
-                d.status.clone(),
+                d.status.as_str().to_owned(),
                 d.outcome
                     .clone()
                     .unwrap_or_else(|| "not attempted yet".into()),
@@ -120,10 +120,7 @@ impl HealthView {
                 Some(_) => "poor",
             },
             counts: h.map_or_else(String::new, |h| {
-                format!(
-                    "{} succeeded, {} failed, {} pending",
-                    h.succeeded, h.failed, h.pending
-                )
+                super::chart::counts_text(&[h.succeeded, h.failed, h.pending])
             }),
         }
     }
@@ -143,17 +140,15 @@ pub struct DeliveryView {
 
 impl DeliveryView {
     pub fn new(d: &DeliveryRow) -> Self {
-        let next = match d.due_at {
-            Some(t) if d.status == "pending" && t >= PARKED => {
-                "waits until the hook is enabled".to_owned()
-            }
-            Some(t) if d.status == "pending" => format!("next attempt {}", display_time(t)),
+        let next = match (d.status, d.due_at) {
+            (DeliveryStatus::Waiting, _) => "waits until the hook is enabled".to_owned(),
+            (DeliveryStatus::Pending, Some(t)) => format!("next attempt {}", display_time(t)),
             _ => String::new(),
         };
         DeliveryView {
             id: d.id,
             event: d.event_type.clone(),
-            status: d.status.clone(),
+            status: d.status.as_str().to_owned(),
             attempts: d.attempts,
             outcome: d.last_outcome.clone().unwrap_or_default(),
             created: display_time(d.created_at),

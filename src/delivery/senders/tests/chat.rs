@@ -4,10 +4,11 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::fake::{Fake, Reply, answer, assert_no_secret, context, example, hostile};
-use crate::delivery::attempt::{Attempt, ErrorKind};
+use crate::delivery::attempt::Attempt;
 use crate::delivery::retry::AttemptClass;
 use crate::delivery::senders::teams::MAX_CARD_BYTES;
 use crate::domain::hook_config::{HookConfig, HookKind};
+use crate::primitives::ErrorKind;
 
 fn hook(kind: HookKind, input: Value) -> HookConfig {
     HookConfig::from_input(kind, &input, None).unwrap().config

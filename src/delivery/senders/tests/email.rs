@@ -8,9 +8,10 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::fake::{Event, assert_no_secret, context_with, example};
-use crate::delivery::attempt::{Attempt, ErrorKind};
+use crate::delivery::attempt::Attempt;
 use crate::delivery::retry::AttemptClass;
 use crate::domain::hook_config::{HookConfig, HookKind};
+use crate::primitives::ErrorKind;
 
 const SCRIPT: &str = include_str!("smtp_sink.py");
 const PASSWORD: &str = "smtp-password-secret";
@@ -252,7 +253,7 @@ async fn implicit_tls_sends_the_envelope_as_json() {
     );
     assert_well_formed(&got);
     let body: Value = serde_json::from_str(got["parts"][0]["text"].as_str().unwrap()).unwrap();
-    assert_eq!(body, ev.envelope);
+    assert_eq!(body, ev.parsed);
 }
 
 #[tokio::test]

@@ -167,33 +167,33 @@ pub fn context_with(timeout: Duration, allow: &str, roots: Vec<Vec<u8>>) -> Send
     SendContext::try_new(Arc::new(allow), timeout, roots).unwrap()
 }
 
-/// A stored event: the body as stored and its parsed envelope.
+/// A stored event: its envelope as stored and parsed.
 pub struct Event {
     pub event: EventType,
-    pub body: String,
-    pub envelope: Value,
+    pub envelope: String,
+    pub parsed: Value,
 }
 
 impl Event {
-    pub fn from_json(body: &str) -> Event {
-        let envelope: Value = serde_json::from_str(body).unwrap();
-        let event = envelope["PayloadType"]
+    pub fn from_json(envelope: &str) -> Event {
+        let parsed: Value = serde_json::from_str(envelope).unwrap();
+        let event = parsed["PayloadType"]
             .as_str()
             .and_then(EventType::from_payload_type)
             .unwrap();
         Event {
             event,
-            body: body.to_owned(),
-            envelope,
+            envelope: envelope.to_owned(),
+            parsed,
         }
     }
 
     pub fn out(&self) -> OutgoingEvent<'_> {
         OutgoingEvent {
             event: self.event,
-            identifier: self.envelope["Identifier"].as_str().unwrap(),
-            body: &self.body,
+            identifier: self.parsed["Identifier"].as_str().unwrap(),
             envelope: &self.envelope,
+            parsed: &self.parsed,
         }
     }
 }

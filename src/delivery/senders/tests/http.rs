@@ -4,11 +4,12 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use super::fake::{Fake, Reply, answer, assert_no_secret, context, context_with, example};
-use crate::delivery::attempt::{ErrorKind, MAX_LOGGED_BODY, MAX_READ_BODY};
+use crate::delivery::attempt::{MAX_LOGGED_BODY, MAX_READ_BODY};
 use crate::delivery::retry::AttemptClass;
 use crate::delivery::senders::http::{CONTENT_TYPE, USER_AGENT};
 use crate::delivery::signing;
 use crate::domain::hook_config::{HookConfig, HookKind};
+use crate::primitives::ErrorKind;
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
@@ -36,7 +37,11 @@ async fn sends_the_wire_format_signed() {
         (got.method.as_str(), got.path.as_str()),
         ("POST", "/hook?x=1")
     );
-    assert_eq!(got.body, ev.body.as_bytes(), "the stored bytes, unchanged");
+    assert_eq!(
+        got.body,
+        ev.envelope.as_bytes(),
+        "the stored bytes, unchanged"
+    );
     assert_eq!(got.header("content-type"), Some(CONTENT_TYPE));
     assert_eq!(got.header("user-agent"), Some(USER_AGENT));
     assert!(USER_AGENT.starts_with("MyGet Web Hook/"));

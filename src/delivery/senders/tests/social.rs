@@ -6,10 +6,11 @@ use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 
 use super::fake::{Captured, Event, Fake, Reply, answer, assert_no_secret, context, example};
-use crate::delivery::attempt::{Attempt, ErrorKind};
+use crate::delivery::attempt::Attempt;
 use crate::delivery::retry::AttemptClass;
-use crate::delivery::senders::twitter::{MAX_WEIGHT, weighted_length};
-use crate::domain::hook_config::{HookConfig, HookKind, TwitterConfig};
+use crate::delivery::senders::x::{MAX_WEIGHT, weighted_length};
+use crate::domain::hook_config::{HookConfig, HookKind, XConfig};
+use crate::primitives::ErrorKind;
 
 const SID: &str = "AC0123456789abcdef0123456789abcdef";
 const TOKEN: &str = "twilio-auth-token-1";
@@ -143,17 +144,17 @@ fn twilio_input() -> Value {
 const CONSUMER_SECRET: &str = "kAcSOqF21Fu85e7zjz7ZN2U4ZRhfV3WpwPAoE3Z7kBw";
 const TOKEN_SECRET: &str = "LswwdoUaIvS8ltyTt5jkRh4J50vUPVVHtR2YPi5kE";
 
-fn twitter_input(api_base: &str) -> Value {
+fn x_input(api_base: &str) -> Value {
     json!({"consumer_key": "xvz1evFS4wEEPTGEFPHBog", "consumer_secret": CONSUMER_SECRET,
         "token": "370773112-GmHxMAgYyLbNEtIKZeRNFsMKPR9EyMZeS9weJAEb", "token_secret": TOKEN_SECRET, "api_base": api_base})
 }
 
-fn twitter_config(api_base: &str) -> TwitterConfig {
-    match HookConfig::from_input(HookKind::Twitter, &twitter_input(api_base), None)
+fn x_config(api_base: &str) -> XConfig {
+    match HookConfig::from_input(HookKind::X, &x_input(api_base), None)
         .unwrap()
         .config
     {
-        HookConfig::Twitter(t) => t,
+        HookConfig::X(t) => t,
         _ => unreachable!(),
     }
 }
@@ -181,7 +182,7 @@ fn oauth_params(header: &str) -> Vec<(String, String)> {
 
 #[test]
 fn twitter_header_matches_the_x_docs_vector() {
-    let t = twitter_config("https://api.x.com");
+    let t = x_config("https://api.x.com");
     let header = t.authorization(
         &t.endpoint(),
         "kYjzVBB8Y0ZFabxSWbWovY3uYSQ2pTgmZeNu2VS4cg",
@@ -196,8 +197,8 @@ fn twitter_header_matches_the_x_docs_vector() {
 async fn twitter_posts_a_signed_tweet() {
     let ev = example!("build.finished");
     let (attempt, got) = exchange(
-        HookKind::Twitter,
-        |f| twitter_input(&f.url("")),
+        HookKind::X,
+        |f| x_input(&f.url("")),
         answer(201, r#"{"data":{"id":"1","text":"x"}}"#),
         &ev,
     )
@@ -215,7 +216,7 @@ async fn twitter_posts_a_signed_tweet() {
     let header = got.header("authorization").unwrap();
     let params = oauth_params(header);
     let get = |name: &str| params.iter().find(|(k, _)| k == name).unwrap().1.clone();
-    let t = twitter_config(&format!(
+    let t = x_config(&format!(
         "http://127.0.0.1:{}",
         got.header("host").unwrap().rsplit(':').next().unwrap()
     ));
@@ -241,15 +242,9 @@ async fn twitter_posts_a_signed_tweet() {
 #[tokio::test]
 async fn twitter_errors() {
     let ev = example!("package.added");
-    let api = |f: &Fake| twitter_input(&f.url(""));
+    let api = |f: &Fake| x_input(&f.url(""));
     let duplicate = json!({"detail": "You are not allowed to create a Tweet with duplicate content.", "type": "about:blank", "title": "Forbidden", "status": 403});
-    let (a, _) = exchange(
-        HookKind::Twitter,
-        api,
-        answer(403, &duplicate.to_string()),
-        &ev,
-    )
-    .await;
+    let (a, _) = exchange(HookKind::X, api, answer(403, &duplicate.to_string()), &ev).await;
     assert_failed(
         &a,
         AttemptClass::Permanent,
@@ -257,7 +252,7 @@ async fn twitter_errors() {
     );
     let unauthorized = json!({"title": "Unauthorized", "type": "about:blank", "status": 401, "detail": "Unauthorized"});
     let (a, _) = exchange(
-        HookKind::Twitter,
+        HookKind::X,
         api,
         answer(401, &unauthorized.to_string()),
         &ev,
@@ -270,7 +265,7 @@ async fn twitter_errors() {
     );
     let reset = time::OffsetDateTime::now_utc().unix_timestamp() + 600;
     let limited = Reply::Answer(429, vec![("x-rate-limit-reset", reset.to_string()), ("x-rate-limit-remaining", "0".into())], r#"{"title":"Too Many Requests","detail":"Too Many Requests","type":"about:blank","status":429}"#.into());
-    let (a, _) = exchange(HookKind::Twitter, api, limited, &ev).await;
+    let (a, _) = exchange(HookKind::X, api, limited, &ev).await;
     assert_failed(&a, AttemptClass::Retryable, "Too Many Requests");
     let wait = a.retry_after.unwrap();
     assert!(
@@ -293,7 +288,7 @@ fn tweets_fit_in_280_weighted_characters() {
         23,
         "a dotted word may be taken for a domain"
     );
-    let t = twitter_config("https://api.x.com");
+    let t = x_config("https://api.x.com");
     for name in ["x".repeat(190), "漢".repeat(190), "a.b ".repeat(60)] {
         let envelope = json!({"PayloadType": "PackageAddedWebHookEventPayloadV1", "Username": name,
             "Payload": {"PackageType": "NuGet", "PackageIdentifier": name, "PackageVersion": "1.0", "FeedIdentifier": "f",

@@ -1,35 +1,36 @@
-//! Records attempt results in batches: one transaction for all results that finished together,
-//! so a busy worker costs a commit per batch, not per attempt.
+//! The attempt writer: records the worker's delivery updates in batches, one transaction for
+//! all that finished together, so a busy worker costs a commit per batch, not per attempt.
+//! The same batching writer as the domain's `EventWriter`, for the other end of the queue.
 use std::time::Duration;
 
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::db::Db;
-use crate::db::deliveries::{Completion, record};
+use crate::db::deliveries::{DeliveryUpdate, record};
 use crate::domain::time::now_ms;
 
 const MAX_BATCH: usize = 512;
 
-pub struct Recorder {
-    tx: mpsc::UnboundedSender<Completion>,
+pub struct AttemptWriter {
+    tx: mpsc::UnboundedSender<DeliveryUpdate>,
 }
 
-impl Recorder {
-    /// Starts the recording task; it ends once every `Recorder` is dropped and the queue is
+impl AttemptWriter {
+    /// Starts the recording task; it ends once every `AttemptWriter` is dropped and the queue is
     /// written out.
-    pub fn start(db: Db) -> (Recorder, JoinHandle<()>) {
+    pub fn start(db: Db) -> (AttemptWriter, JoinHandle<()>) {
         let (tx, rx) = mpsc::unbounded_channel();
-        (Recorder { tx }, tokio::spawn(run(db, rx)))
+        (AttemptWriter { tx }, tokio::spawn(run(db, rx)))
     }
 
-    pub fn send(&self, c: Completion) {
+    pub fn send(&self, c: DeliveryUpdate) {
         // Only fails once the task ended, which happens after every sender is gone.
         let _ = self.tx.send(c);
     }
 }
 
-async fn run(db: Db, mut rx: mpsc::UnboundedReceiver<Completion>) {
+async fn run(db: Db, mut rx: mpsc::UnboundedReceiver<DeliveryUpdate>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let done = std::sync::Arc::new(std::mem::take(&mut batch));

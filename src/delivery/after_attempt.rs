@@ -1,12 +1,17 @@
-//! What an attempt means for its delivery: a pure function of the attempt's class, the retry
-//! policy and the attempts made, and the attempt as the log stores it.
+//! What an attempt means for its delivery: its next step (a pure function of the attempt's
+//! class, the retry policy and the attempts made), its outcome line, and its log row.
+//!
+//! The words: an attempt's *class* says how it went, the delivery's *next step* follows from
+//! it, the *outcome* is the line lists show, and a *delivery update* carries all three to the
+//! attempt writer.
 use std::time::Duration;
 
 use serde_json::{Map, Value, json};
 
 use super::attempt::Attempt;
 use super::retry::{AttemptClass, RetryPolicy};
-use crate::db::deliveries::{AttemptRow, Next};
+use crate::db::attempts::{AttemptRow, BODY_IS_EVENT};
+use crate::db::deliveries::NextStep;
 
 pub const GONE_REASON: &str =
     "disabled because the receiver answered 410 Gone: it no longer accepts these events";
@@ -19,14 +24,14 @@ pub fn decide(
     attempts_made: u32,
     now_ms: i64,
     unit: f64,
-) -> Next {
+) -> NextStep {
     match class {
-        AttemptClass::Succeeded => Next::Succeeded,
-        AttemptClass::Gone => Next::FailedAndDisable(GONE_REASON.into()),
-        AttemptClass::Permanent => Next::Failed,
+        AttemptClass::Succeeded => NextStep::Succeeded,
+        AttemptClass::Gone => NextStep::FailedAndDisable(GONE_REASON.into()),
+        AttemptClass::Permanent => NextStep::Failed,
         AttemptClass::Retryable => match policy.next_delay(attempts_made, retry_after, unit) {
-            Some(d) => Next::RetryAt(now_ms + d.as_millis() as i64),
-            None => Next::Failed,
+            Some(d) => NextStep::RetryAt(now_ms + d.as_millis() as i64),
+            None => NextStep::Failed,
         },
     }
 }
@@ -47,17 +52,13 @@ fn headers_json(headers: &[(String, String)]) -> Value {
     Value::Object(m)
 }
 
-/// Stands in a stored request for a body that is the event's envelope byte for byte (every
-/// `http` attempt): the log then keeps one copy per event, not one per attempt.
-pub const BODY_IS_EVENT: &str = "body_is_event";
-
 /// The attempt as stored: request and response as JSON documents, secrets already redacted
 /// by the sender.
-pub fn to_row(number: i64, started_at: i64, a: &Attempt, event_body: &str) -> AttemptRow {
+pub fn to_row(number: i64, started_at: i64, a: &Attempt, envelope: &str) -> AttemptRow {
     let mut request = json!({
         "url": a.request.url, "method": a.request.method, "headers": headers_json(&a.request.headers),
     });
-    if a.request.body == event_body {
+    if a.request.body == envelope {
         request[BODY_IS_EVENT] = Value::Bool(true);
     } else {
         request["body"] = Value::String(a.request.body.clone());
@@ -72,31 +73,19 @@ pub fn to_row(number: i64, started_at: i64, a: &Attempt, event_body: &str) -> At
         duration_ms: a.duration.as_millis() as i64,
         request: request.to_string(),
         response,
-        error_kind: a.error.as_ref().map(|e| e.kind.as_str().to_owned()),
+        error_kind: a.error.as_ref().map(|e| e.kind),
         error_message: a.error.as_ref().map(|e| e.message.clone()),
     }
 }
 
 /// One line for lists and the disabled reason: "200", "500 then retry", "timeout: ...".
-pub fn summary(a: &Attempt) -> String {
+pub fn outcome_line(a: &Attempt) -> String {
     let line = match (&a.response, &a.error) {
         (_, Some(e)) => format!("{}: {}", e.kind.as_str(), e.message),
         (Some(r), None) => format!("answered {}", r.status),
         (None, None) => "sent".to_owned(),
     };
     line.chars().take(300).collect()
-}
-
-/// The stored request with the event's envelope put back as its body where it stands in.
-pub fn with_event_body(stored_request: &str, event_body: &str) -> String {
-    match serde_json::from_str::<Value>(stored_request) {
-        Ok(Value::Object(mut m)) if m.contains_key(BODY_IS_EVENT) => {
-            m.remove(BODY_IS_EVENT);
-            m.insert("body".into(), Value::String(event_body.to_owned()));
-            Value::Object(m).to_string()
-        }
-        _ => stored_request.to_owned(),
-    }
 }
 
 #[cfg(test)]
@@ -116,15 +105,15 @@ mod tests {
         let p = policy();
         assert_eq!(
             decide(&p, AttemptClass::Retryable, None, 1, 1000, 0.5),
-            Next::RetryAt(11_000)
+            NextStep::RetryAt(11_000)
         );
         assert_eq!(
             decide(&p, AttemptClass::Retryable, None, 2, 1000, 0.5),
-            Next::RetryAt(61_000)
+            NextStep::RetryAt(61_000)
         );
         assert_eq!(
             decide(&p, AttemptClass::Retryable, None, 3, 1000, 0.5),
-            Next::Failed
+            NextStep::Failed
         );
         assert_eq!(
             decide(
@@ -135,7 +124,7 @@ mod tests {
                 0,
                 0.5
             ),
-            Next::RetryAt(120_000)
+            NextStep::RetryAt(120_000)
         );
     }
 
@@ -144,15 +133,15 @@ mod tests {
         let p = policy();
         assert_eq!(
             decide(&p, AttemptClass::Succeeded, None, 1, 0, 0.0),
-            Next::Succeeded
+            NextStep::Succeeded
         );
         assert_eq!(
             decide(&p, AttemptClass::Permanent, None, 1, 0, 0.0),
-            Next::Failed
+            NextStep::Failed
         );
         assert!(matches!(
             decide(&p, AttemptClass::Gone, None, 1, 0, 0.0),
-            Next::FailedAndDisable(_)
+            NextStep::FailedAndDisable(_)
         ));
     }
 }

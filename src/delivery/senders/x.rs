@@ -10,7 +10,7 @@ use super::{OutgoingEvent, SendContext, Sender};
 use crate::delivery::attempt::Attempt;
 use crate::delivery::oauth1;
 use crate::delivery::retry::AttemptClass;
-use crate::domain::hook_config::{TwitterConfig, secret_values_of};
+use crate::domain::hook_config::{XConfig, secret_values_of};
 use crate::events::render;
 
 /// X's limit, in its weighted characters.
@@ -43,7 +43,7 @@ pub fn weighted_length(text: &str) -> usize {
     total + text.matches(' ').count()
 }
 
-impl TwitterConfig {
+impl XConfig {
     /// The post: the summary, cut with "…" to fit, and the event's first link.
     pub fn text(&self, envelope: &Value) -> String {
         let rendered = render(envelope);
@@ -70,7 +70,13 @@ impl TwitterConfig {
 
     /// The OAuth 1.0a `Authorization` value for a POST to `url`.
     pub fn authorization(&self, url: &str, nonce: &str, timestamp: u64) -> String {
-        oauth1::authorization_header("POST", url, &self.credentials(), nonce, timestamp)
+        let credentials = oauth1::OAuthCredentials {
+            consumer_key: self.consumer_key.clone(),
+            consumer_secret: self.consumer_secret.expose().to_owned(),
+            token: self.token.clone(),
+            token_secret: self.token_secret.expose().to_owned(),
+        };
+        oauth1::authorization_header("POST", url, &credentials, nonce, timestamp)
     }
 
     pub fn endpoint(&self) -> String {
@@ -78,7 +84,7 @@ impl TwitterConfig {
     }
 }
 
-impl Sender for TwitterConfig {
+impl Sender for XConfig {
     async fn send(&self, ctx: &SendContext, ev: &OutgoingEvent<'_>) -> Attempt {
         let address = self.endpoint();
         let call = ServiceCall {
@@ -86,7 +92,7 @@ impl Sender for TwitterConfig {
             address: &address,
             secret_url: false,
             content_type: "application/json",
-            body: json!({"text": self.text(ev.envelope)})
+            body: json!({"text": self.text(ev.parsed)})
                 .to_string()
                 .into_bytes(),
         };
