@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use crate::config::Settings;
-use crate::data_dir::{self, DATABASE_FILE, DataDirError};
+use crate::data_dir::{self, DATABASE_FILE, DataDirError, SecretKey};
 use crate::db::deliveries::release_claims;
 use crate::db::hooks::sealed_secrets;
 use crate::db::{Db, DbError};
@@ -74,35 +74,7 @@ impl Application {
     /// Prepares the data dir, opens and migrates the database and binds the listener (port 0
     /// picks a free port, which tests read back with [`Application::port`]).
     pub async fn build(settings: Settings) -> Result<Self, StartError> {
-        let key_path = settings.data_dir.join(data_dir::KEY_FILE);
-        let new_key = !key_path.exists();
-        let key = data_dir::prepare(&settings.data_dir)?;
-        let lock = data_dir::lock(&settings.data_dir)?;
-        let db_path = settings.data_dir.join(DATABASE_FILE);
-        let db = {
-            let db_path = db_path.clone();
-            tokio::task::spawn_blocking(move || Db::open(&db_path))
-                .await
-                .map_err(DbError::from)??
-                .with_sync(settings.sync)
-        };
-        let secrets = SecretBox::new(&key);
-        let check = secrets.check(&db.run(|c| sealed_secrets(c)).await?);
-        if check.wrong_key() {
-            if new_key {
-                // Made a moment ago for a database that was not new: it must not stay to be
-                // mistaken for the real one.
-                let _ = std::fs::remove_file(&key_path);
-            }
-            return Err(StartError::WrongKey {
-                key: key_path,
-                database: db_path,
-            });
-        }
-        if !check.unopenable.is_empty() {
-            tracing::warn!(hooks = ?check.unopenable, "the key file does not open these hooks' secrets; they are marked broken until their secrets are entered again");
-        }
-
+        let (db, key, lock) = open_store(&settings).await?;
         let addr = settings.listen;
         let bind_error = |source| StartError::Bind { addr, source };
         let listener = TcpListener::bind(addr).map_err(bind_error)?;
@@ -111,73 +83,9 @@ impl Application {
             Some(url) => url.clone(),
             None => Url::parse(&format!("http://{local}")).expect("a socket address forms a URL"),
         };
-
-        if let Some(token) = accounts::issue_setup_token(&db)
-            .await
-            .map_err(StartError::Setup)?
-        {
-            let url = format!(
-                "{}/setup?token={token}",
-                base_url.as_str().trim_end_matches('/')
-            );
-            tracing::warn!(%url, "no user exists yet: open this one-time link to create the first administrator");
-        }
-
-        // The previous process is gone (we hold the lock): its claims are due again now.
-        let released = db.run(|c| release_claims(c, now_ms())).await?;
-        if released > 0 {
-            tracing::info!(
-                deliveries = released,
-                "resuming deliveries that were in flight when the server last stopped"
-            );
-        }
-        let wake = Wake::default();
-        let events = EventWriter::start(db.clone(), wake.clone());
-        let metrics = Arc::new(Metrics::default());
-        let ctx = SendContext::try_new(
-            Arc::new(settings.allow_hosts.clone()),
-            settings.delivery_timeout,
-            settings.extra_root_certs.clone(),
-        )
-        .map_err(StartError::Client)?;
-        let upstream = Upstream::new(
-            Arc::new(settings.allow_hosts.clone()),
-            settings.delivery_timeout,
-            &settings.extra_root_certs,
-        )
-        .map_err(StartError::Client)?;
-        let sources_due = Wake::default();
-        let poller = Arc::new(Poller::new(
-            db.clone(),
-            secrets.clone(),
-            wake.clone(),
-            sources_due.clone(),
-            upstream,
-            base_url.as_str(),
-        ));
-        let (attempt_writer, attempt_writer_task) = AttemptWriter::start(db.clone());
-        let worker = Arc::new(Worker::new(
-            db.clone(),
-            secrets.clone(),
-            ctx,
-            RetryPolicy::new(settings.retry_schedule.clone()),
-            wake.clone(),
-            attempt_writer,
-            metrics.clone(),
-        ));
-        let state = web::Data::new(AppState {
-            db,
-            settings,
-            key,
-            base_url,
-            throttle: LoginThrottle::default(),
-            events,
-            wake,
-            secrets,
-            metrics,
-            poller,
-            sources_due,
-        });
+        announce_setup_link(&db, &base_url).await?;
+        resume_claims(&db).await?;
+        let (state, worker, attempt_writer) = services(db, key, settings, base_url)?;
         let app_state = state.clone();
         let server = HttpServer::new(move || {
             App::new()
@@ -196,7 +104,7 @@ impl Application {
             state,
             stop: CancellationToken::new(),
             worker,
-            attempt_writer: attempt_writer_task,
+            attempt_writer,
             _lock: lock,
         })
     }
@@ -279,4 +187,126 @@ async fn shutdown_signal() {
     }
     #[cfg(not(unix))]
     let _ = ctrl_c.await;
+}
+
+/// Prepares and locks the data dir, and opens and migrates the database with its key;
+/// refuses a database whose sealed secrets the key file cannot open (a backup restored
+/// without its key), removing a key made just now so it is not mistaken for the real one.
+async fn open_store(settings: &Settings) -> Result<(Db, SecretKey, std::fs::File), StartError> {
+    let key_path = settings.data_dir.join(data_dir::KEY_FILE);
+    let new_key = !key_path.exists();
+    let key = data_dir::prepare(&settings.data_dir)?;
+    let lock = data_dir::lock(&settings.data_dir)?;
+    let db_path = settings.data_dir.join(DATABASE_FILE);
+    let db = {
+        let db_path = db_path.clone();
+        tokio::task::spawn_blocking(move || Db::open(&db_path))
+            .await
+            .map_err(DbError::from)??
+            .with_sync(settings.sync)
+    };
+    let check = SecretBox::new(&key).check(&db.run(|c| sealed_secrets(c)).await?);
+    if check.wrong_key() {
+        if new_key {
+            let _ = std::fs::remove_file(&key_path);
+        }
+        return Err(StartError::WrongKey {
+            key: key_path,
+            database: db_path,
+        });
+    }
+    if !check.unopenable.is_empty() {
+        tracing::warn!(hooks = ?check.unopenable, "the key file does not open these hooks' secrets; they are marked broken until their secrets are entered again");
+    }
+    Ok((db, key, lock))
+}
+
+/// With no user yet, logs the one-time link that creates the first administrator.
+async fn announce_setup_link(db: &Db, base_url: &Url) -> Result<(), StartError> {
+    if let Some(token) = accounts::issue_setup_token(db)
+        .await
+        .map_err(StartError::Setup)?
+    {
+        let url = format!(
+            "{}/setup?token={token}",
+            base_url.as_str().trim_end_matches('/')
+        );
+        tracing::warn!(%url, "no user exists yet: open this one-time link to create the first administrator");
+    }
+    Ok(())
+}
+
+/// The previous process is gone (we hold the lock): its claims are due again now.
+async fn resume_claims(db: &Db) -> Result<(), StartError> {
+    let released = db.run(|c| release_claims(c, now_ms())).await?;
+    if released > 0 {
+        tracing::info!(
+            deliveries = released,
+            "resuming deliveries that were in flight when the server last stopped"
+        );
+    }
+    Ok(())
+}
+
+/// What [`services`] starts: the handlers' state, the worker, and the attempt writer's task.
+type Services = (
+    web::Data<AppState>,
+    Arc<Worker>,
+    tokio::task::JoinHandle<()>,
+);
+
+/// The long-lived services and the state handlers share: event writer, delivery worker with
+/// its attempt writer, and the source poller, wired to their doorbells.
+fn services(
+    db: Db,
+    key: SecretKey,
+    settings: Settings,
+    base_url: Url,
+) -> Result<Services, StartError> {
+    let secrets = SecretBox::new(&key);
+    let wake = Wake::default();
+    let events = EventWriter::start(db.clone(), wake.clone());
+    let metrics = Arc::new(Metrics::default());
+    let allow = Arc::new(settings.allow_hosts.clone());
+    let ctx = SendContext::try_new(
+        allow.clone(),
+        settings.delivery_timeout,
+        settings.extra_root_certs.clone(),
+    )
+    .map_err(StartError::Client)?;
+    let upstream = Upstream::new(allow, settings.delivery_timeout, &settings.extra_root_certs)
+        .map_err(StartError::Client)?;
+    let sources_due = Wake::default();
+    let poller = Arc::new(Poller::new(
+        db.clone(),
+        secrets.clone(),
+        wake.clone(),
+        sources_due.clone(),
+        upstream,
+        base_url.as_str(),
+    ));
+    let (attempt_writer, attempt_writer_task) = AttemptWriter::start(db.clone());
+    let worker = Arc::new(Worker::new(
+        db.clone(),
+        secrets.clone(),
+        ctx,
+        RetryPolicy::new(settings.retry_schedule.clone()),
+        wake.clone(),
+        attempt_writer,
+        metrics.clone(),
+    ));
+    let state = web::Data::new(AppState {
+        db,
+        settings,
+        key,
+        base_url,
+        throttle: LoginThrottle::default(),
+        events,
+        wake,
+        secrets,
+        metrics,
+        poller,
+        sources_due,
+    });
+    Ok((state, worker, attempt_writer_task))
 }

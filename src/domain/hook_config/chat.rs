@@ -1,6 +1,7 @@
 //! Settings of the chat hooks: HipChat, Slack and Microsoft Teams.
 use serde_json::{Map, Value};
 
+use super::fields::{Choice, Control, Control::*, Field, field, options};
 use super::input::{Input, check_web_url};
 use super::{KindConfig, Secret};
 
@@ -18,13 +19,14 @@ pub enum HipchatColor {
 }
 
 impl HipchatColor {
-    pub const CHOICES: [(&'static str, HipchatColor); 6] = [
-        ("yellow", HipchatColor::Yellow),
-        ("green", HipchatColor::Green),
-        ("red", HipchatColor::Red),
-        ("purple", HipchatColor::Purple),
-        ("gray", HipchatColor::Gray),
-        ("random", HipchatColor::Random),
+    /// (API name, value, the form's label), the default first.
+    pub const CHOICES: &'static [Choice<HipchatColor>] = &[
+        ("yellow", HipchatColor::Yellow, "Yellow"),
+        ("green", HipchatColor::Green, "Green"),
+        ("red", HipchatColor::Red, "Red"),
+        ("purple", HipchatColor::Purple, "Purple"),
+        ("gray", HipchatColor::Gray, "Gray"),
+        ("random", HipchatColor::Random, "Random"),
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -59,7 +61,7 @@ impl KindConfig for HipchatConfig {
         // HipChat's own limit on room names.
         let room = input.text("room", true, 100);
         let auth_token = input.secret("auth_token", previous.map(|p| &p.auth_token), true);
-        let color = input.choice("color", &HipchatColor::CHOICES, HipchatColor::Yellow);
+        let color = input.choice("color", HipchatColor::CHOICES, HipchatColor::Yellow);
         let color_by_status = input.flag("color_by_status", true);
         let notify = input.flag("notify", false);
         Some(HipchatConfig {
@@ -176,9 +178,17 @@ pub enum TeamsFormat {
 }
 
 impl TeamsFormat {
-    pub const CHOICES: [(&'static str, TeamsFormat); 2] = [
-        ("adaptive", TeamsFormat::Adaptive),
-        ("messagecard", TeamsFormat::Messagecard),
+    pub const CHOICES: &'static [Choice<TeamsFormat>] = &[
+        (
+            "adaptive",
+            TeamsFormat::Adaptive,
+            "Adaptive Card (Workflows webhooks)",
+        ),
+        (
+            "messagecard",
+            TeamsFormat::Messagecard,
+            "MessageCard (legacy Office 365 connectors)",
+        ),
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -199,7 +209,7 @@ pub struct TeamsConfig {
 impl KindConfig for TeamsConfig {
     fn parse(input: &mut Input<'_>, previous: Option<&Self>) -> Option<Self> {
         let webhook_url = webhook_url(input, previous.map(|p| &p.webhook_url));
-        let format = input.choice("format", &TeamsFormat::CHOICES, TeamsFormat::Adaptive);
+        let format = input.choice("format", TeamsFormat::CHOICES, TeamsFormat::Adaptive);
         Some(TeamsConfig {
             webhook_url: webhook_url?,
             format,
@@ -220,3 +230,93 @@ impl KindConfig for TeamsConfig {
         url_path(&self.webhook_url)
     }
 }
+
+/// The form's fields of the chat hooks, named as the parser above reads them.
+pub const HIPCHAT_FIELDS: &[Field] = &[
+    field(
+        "server",
+        "Server",
+        Url,
+        false,
+        "https://api.hipchat.com",
+        "Your HipChat Server or Data Center address; leave blank for hipchat.com.",
+    ),
+    field(
+        "room",
+        "Room",
+        Text,
+        true,
+        "Builds",
+        "The room's id or name.",
+    ),
+    field(
+        "auth_token",
+        "Room notification token",
+        Control::Secret,
+        true,
+        "",
+        "A token allowed to send notifications to the room.",
+    ),
+    field(
+        "color",
+        "Colour",
+        Select(|| options(HipchatColor::CHOICES)),
+        false,
+        "",
+        "The notification's background colour.",
+    ),
+    field(
+        "color_by_status",
+        "Colour build events by result",
+        Checkbox { default: true },
+        false,
+        "",
+        "Gray while queued or started, green when the build succeeded, red when it failed.",
+    ),
+    field(
+        "notify",
+        "Notify room members",
+        Checkbox { default: false },
+        false,
+        "",
+        "Makes the room light up or ping its members.",
+    ),
+];
+
+pub const SLACK_FIELDS: &[Field] = &[
+    field(
+        "webhook_url",
+        "Incoming webhook URL",
+        Control::Secret,
+        true,
+        "https://hooks.slack.com/services/…",
+        "From the Slack app's Incoming Webhooks page. Whoever has it can post, so it is kept like a password.",
+    ),
+    field(
+        "channel",
+        "Channel",
+        Text,
+        false,
+        "#builds",
+        "A #channel or @user; only legacy webhooks honour it.",
+    ),
+];
+
+pub const TEAMS_FIELDS: &[Field] = &[
+    field(
+        "webhook_url",
+        "Webhook URL",
+        Control::Secret,
+        true,
+        "https://….webhook.office.com/…",
+        "The Workflows (or legacy connector) URL of the channel; kept like a password.",
+    ),
+    field(
+        "format",
+        "Card format",
+        Select(|| options(TeamsFormat::CHOICES)),
+        false,
+        "",
+        "Workflows webhooks take Adaptive Cards; old connectors take MessageCards.",
+    ),
+];

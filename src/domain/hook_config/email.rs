@@ -1,6 +1,7 @@
 //! Settings of `email` hooks: an SMTP server and the message's sender and recipients.
 use serde_json::{Map, Value};
 
+use super::fields::{Choice, Control, Control::*, Field, field, options};
 use super::input::{Input, MAX_TEXT, check_mailbox};
 use super::{KindConfig, Secret};
 
@@ -21,10 +22,15 @@ pub enum TlsMode {
 }
 
 impl TlsMode {
-    pub const CHOICES: [(&'static str, TlsMode); 3] = [
-        ("none", TlsMode::None),
-        ("starttls", TlsMode::Starttls),
-        ("tls", TlsMode::Tls),
+    /// (API name, value, the form's label), in the form's order, the default first.
+    pub const CHOICES: &'static [Choice<TlsMode>] = &[
+        ("starttls", TlsMode::Starttls, "STARTTLS (usually port 587)"),
+        ("tls", TlsMode::Tls, "TLS from the start (usually port 465)"),
+        (
+            "none",
+            TlsMode::None,
+            "None (a relay on a trusted network only)",
+        ),
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -57,10 +63,10 @@ pub enum BodyFormat {
 }
 
 impl BodyFormat {
-    pub const CHOICES: [(&'static str, BodyFormat); 3] = [
-        ("json", BodyFormat::Json),
-        ("text", BodyFormat::Text),
-        ("html", BodyFormat::Html),
+    pub const CHOICES: &'static [Choice<BodyFormat>] = &[
+        ("html", BodyFormat::Html, "HTML with a plain-text part"),
+        ("text", BodyFormat::Text, "Plain text"),
+        ("json", BodyFormat::Json, "The event's JSON"),
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -120,7 +126,7 @@ impl KindConfig for EmailConfig {
         if let Some(Err(message)) = host.as_deref().map(check_host) {
             input.error("host", message);
         }
-        let tls = input.choice("tls", &TlsMode::CHOICES, TlsMode::Starttls);
+        let tls = input.choice("tls", TlsMode::CHOICES, TlsMode::Starttls);
         let port = input.port("port", tls.default_port());
         let username = input.text("username", false, MAX_TEXT);
         let previous_password = previous.and_then(|p| p.password.as_ref());
@@ -155,7 +161,7 @@ impl KindConfig for EmailConfig {
                 format!("{}; separate addresses with ';'", bad.join("; ")),
             );
         }
-        let body = input.choice("body", &BodyFormat::CHOICES, BodyFormat::Html);
+        let body = input.choice("body", BodyFormat::CHOICES, BodyFormat::Html);
         Some(EmailConfig {
             host: host?,
             port,
@@ -200,3 +206,71 @@ impl KindConfig for EmailConfig {
         ]
     }
 }
+
+/// The form's fields of `email` hooks, named as the parser above reads them.
+pub const FIELDS: &[Field] = &[
+    field(
+        "host",
+        "SMTP server",
+        Text,
+        true,
+        "smtp.example.com",
+        "Host name of the mail server that sends the messages.",
+    ),
+    field(
+        "port",
+        "Port",
+        Number,
+        false,
+        "",
+        "Leave blank for the usual port of the security mode: 25 with none, 587 with STARTTLS, 465 with TLS.",
+    ),
+    field(
+        "tls",
+        "Connection security",
+        Select(|| options(TlsMode::CHOICES)),
+        false,
+        "",
+        "STARTTLS is required when chosen: a server that does not offer it fails the attempt.",
+    ),
+    field(
+        "username",
+        "Username",
+        Text,
+        false,
+        "",
+        "For SMTP AUTH; leave blank for none (this also removes the password).",
+    ),
+    field(
+        "password",
+        "Password",
+        Control::Secret,
+        false,
+        "",
+        "Stored encrypted; never shown again.",
+    ),
+    field(
+        "from",
+        "From",
+        Text,
+        true,
+        "feedhooks@example.com",
+        "The sender address, or a mailbox like “Builds <builds@example.com>”.",
+    ),
+    field(
+        "to",
+        "To",
+        Text,
+        true,
+        "dev@example.com; ops@example.com",
+        "One or more addresses, separated by “;”.",
+    ),
+    field(
+        "body",
+        "Message body",
+        Select(|| options(BodyFormat::CHOICES)),
+        false,
+        "",
+        "What the message contains.",
+    ),
+];

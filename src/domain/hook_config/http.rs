@@ -1,6 +1,7 @@
 //! Settings of `http` hooks: the raw envelope POSTed to a URL, optionally signed.
 use serde_json::{Map, Value};
 
+use super::fields::{Control, Control::*, Field, field};
 use super::input::{Input, check_web_url, is_header_name, is_header_value, reserved_header};
 use super::{KindConfig, Secret};
 use crate::primitives::webhook_secret;
@@ -194,3 +195,39 @@ impl KindConfig for HttpConfig {
         out
     }
 }
+
+/// The form's fields of `http` hooks, named as the parser above reads them.
+pub const FIELDS: &[Field] = &[
+    field(
+        "url",
+        "URL",
+        Url,
+        true,
+        "https://ci.example.com/hooks/myget",
+        "Each event's envelope is POSTed here as JSON.",
+    ),
+    field(
+        "secret",
+        "Signing secret",
+        Control::Secret,
+        false,
+        "whsec_…",
+        "Signs each request with Standard Webhooks headers (webhook-id, webhook-timestamp, webhook-signature), so the receiver can check it came from here. A whsec_ value, or tick “generate” below.",
+    ),
+    field(
+        "headers",
+        "Extra headers",
+        Headers,
+        false,
+        "X-Team: ops\nAuthorization: Bearer …",
+        "One “Name: value” per line, sent with every request. Values of credential-like headers are kept out of the delivery log.",
+    ),
+    field(
+        "verify_tls",
+        "Check the receiver's TLS certificate",
+        Checkbox { default: true },
+        false,
+        "",
+        "Turn off only for a receiver with a self-signed certificate on a network you trust.",
+    ),
+];

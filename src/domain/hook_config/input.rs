@@ -3,6 +3,7 @@
 use serde_json::{Map, Value};
 
 use super::Secret;
+use super::fields::Choice;
 use crate::primitives::FieldError;
 
 /// Longest free-text value (names, hosts, rooms); generous, but keeps rows and logs small.
@@ -94,15 +95,15 @@ impl<'a> Input<'a> {
     }
 
     /// One of a fixed set of lower-case words.
-    pub fn choice<T: Copy>(&mut self, name: &'static str, options: &[(&str, T)], default: T) -> T {
+    pub fn choice<T: Copy>(&mut self, name: &'static str, options: &[Choice<T>], default: T) -> T {
         let Some(given) = self.text(name, false, MAX_TEXT) else {
             return default;
         };
         let lower = given.to_ascii_lowercase();
-        match options.iter().find(|(word, _)| *word == lower) {
-            Some((_, value)) => *value,
+        match options.iter().find(|(word, ..)| *word == lower) {
+            Some((_, value, _)) => *value,
             None => {
-                let words: Vec<&str> = options.iter().map(|(w, _)| *w).collect();
+                let words: Vec<&str> = options.iter().map(|(w, ..)| *w).collect();
                 self.error(name, format!("must be one of: {}", words.join(", ")));
                 default
             }

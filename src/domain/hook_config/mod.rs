@@ -5,6 +5,7 @@
 //! [`KindConfig`]; [`HookConfig`] only dispatches.
 mod chat;
 mod email;
+pub mod fields;
 mod http;
 pub mod input;
 mod social;
@@ -23,7 +24,17 @@ pub use social::{TwilioConfig, XConfig};
 
 use crate::events::EventType;
 use crate::primitives::FieldError;
+use fields::Field;
 use input::Input;
+
+/// What a kind is called and how its settings are entered: one per kind, in [`HookKind::def`].
+pub struct KindDef {
+    /// The API's name.
+    pub name: &'static str,
+    pub label: &'static str,
+    pub summary: &'static str,
+    pub fields: &'static [Field],
+}
 
 /// The kinds of hooks, one per sender.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -49,17 +60,88 @@ impl HookKind {
         HookKind::X,
     ];
 
+    /// The kind's one definition, from which its name, label, help and form derive.
+    pub fn def(self) -> &'static KindDef {
+        const fn def(
+            name: &'static str,
+            label: &'static str,
+            summary: &'static str,
+            fields: &'static [Field],
+        ) -> KindDef {
+            KindDef {
+                name,
+                label,
+                summary,
+                fields,
+            }
+        }
+        const HTTP: KindDef = def(
+            "http",
+            "HTTP POST",
+            "POST each event's JSON to a URL, optionally signed.",
+            http::FIELDS,
+        );
+        const EMAIL: KindDef = def(
+            "email",
+            "Email",
+            "Mail each event through your SMTP server.",
+            email::FIELDS,
+        );
+        const HIPCHAT: KindDef = def(
+            "hipchat",
+            "HipChat",
+            "Notify a HipChat room.",
+            chat::HIPCHAT_FIELDS,
+        );
+        const SLACK: KindDef = def(
+            "slack",
+            "Slack",
+            "Post to a Slack channel through an incoming webhook.",
+            chat::SLACK_FIELDS,
+        );
+        const TEAMS: KindDef = def(
+            "teams",
+            "Microsoft Teams",
+            "Post a card to a Microsoft Teams channel.",
+            chat::TEAMS_FIELDS,
+        );
+        const TWILIO: KindDef = def(
+            "twilio",
+            "Twilio SMS",
+            "Text a phone through Twilio.",
+            social::TWILIO_FIELDS,
+        );
+        // The API still calls the kind `twitter`.
+        const X: KindDef = def(
+            "twitter",
+            "X (Twitter)",
+            "Post package news to an X account.",
+            social::X_FIELDS,
+        );
+        match self {
+            HookKind::Http => &HTTP,
+            HookKind::Email => &EMAIL,
+            HookKind::Hipchat => &HIPCHAT,
+            HookKind::Slack => &SLACK,
+            HookKind::Teams => &TEAMS,
+            HookKind::Twilio => &TWILIO,
+            HookKind::X => &X,
+        }
+    }
+
     /// The API's name of the kind.
     pub fn as_str(self) -> &'static str {
-        match self {
-            HookKind::Http => "http",
-            HookKind::Email => "email",
-            HookKind::Hipchat => "hipchat",
-            HookKind::Slack => "slack",
-            HookKind::Teams => "teams",
-            HookKind::Twilio => "twilio",
-            HookKind::X => "twitter",
-        }
+        self.def().name
+    }
+
+    /// Its settings as the form shows them.
+    pub fn fields(self) -> &'static [Field] {
+        self.def().fields
+    }
+
+    /// One line on what it does, for the kind chooser.
+    pub fn summary(self) -> &'static str {
+        self.def().summary
     }
 
     /// The kind named `s` (exact, as the API spells it).
@@ -69,15 +151,7 @@ impl HookKind {
 
     /// How people call it, for pages.
     pub fn label(self) -> &'static str {
-        match self {
-            HookKind::Http => "HTTP POST",
-            HookKind::Email => "Email",
-            HookKind::Hipchat => "HipChat",
-            HookKind::Slack => "Slack",
-            HookKind::Teams => "Microsoft Teams",
-            HookKind::Twilio => "Twilio SMS",
-            HookKind::X => "X (Twitter)",
-        }
+        self.def().label
     }
 
     /// The events a hook of this kind can be subscribed to.

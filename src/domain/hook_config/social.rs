@@ -3,6 +3,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Map, Value};
 
+use super::fields::{Control, Control::*, Field, field};
 use super::input::{Input, normalize_phone};
 use super::{KindConfig, Secret};
 
@@ -154,3 +155,90 @@ impl KindConfig for XConfig {
         ]
     }
 }
+
+/// The form's fields of `twilio` and `x` hooks, named as the parser above reads them.
+pub const TWILIO_FIELDS: &[Field] = &[
+    field(
+        "account_sid",
+        "Account SID",
+        Text,
+        true,
+        "AC…",
+        "AC followed by 32 hex digits, from the Twilio console.",
+    ),
+    field(
+        "auth_token",
+        "Auth token",
+        Control::Secret,
+        true,
+        "",
+        "The account's auth token.",
+    ),
+    field(
+        "from",
+        "From",
+        Text,
+        true,
+        "+14155550100",
+        "Your Twilio number in E.164 form, or an alphanumeric sender id.",
+    ),
+    field(
+        "to",
+        "To",
+        Text,
+        true,
+        "+14155550123",
+        "The phone to text, in E.164 form.",
+    ),
+    field(
+        "api_base",
+        "API address",
+        Url,
+        false,
+        "https://api.twilio.com",
+        "Leave blank for Twilio's own.",
+    ),
+];
+
+pub const X_FIELDS: &[Field] = &[
+    field(
+        "consumer_key",
+        "API key",
+        Text,
+        true,
+        "",
+        "The app's consumer key.",
+    ),
+    field(
+        "consumer_secret",
+        "API key secret",
+        Control::Secret,
+        true,
+        "",
+        "The app's consumer secret.",
+    ),
+    field(
+        "token",
+        "Access token",
+        Text,
+        true,
+        "",
+        "The access token of the account that posts.",
+    ),
+    field(
+        "token_secret",
+        "Access token secret",
+        Control::Secret,
+        true,
+        "",
+        "Its secret.",
+    ),
+    field(
+        "api_base",
+        "API address",
+        Url,
+        false,
+        "https://api.x.com",
+        "Leave blank for X's own.",
+    ),
+];

@@ -337,3 +337,38 @@ fn from_stored_reports_broken_rows() {
     assert!(err.contains("config.webhook_url: is required"), "{err}");
     assert!(HookConfig::from_stored(HookKind::Slack, &json!([]), &json!({})).is_err());
 }
+
+/// The form's fields are the parser's: every field of a kind's list is a setting a valid
+/// config of that kind shows (in clear or as a set secret), and every option of a select is a
+/// value its parser takes and gives back.
+#[test]
+fn each_kinds_field_list_matches_its_parser() {
+    for (kind, sample) in samples() {
+        let parsed = parse(kind, sample.clone()).unwrap().config;
+        let public = parsed.public_json();
+        let set: Vec<String> =
+            serde_json::from_value(public["secrets_set"].clone()).unwrap_or_default();
+        for f in kind.fields() {
+            assert!(
+                public.get(f.name).is_some() || set.iter().any(|s| s == f.name),
+                "{kind}: the form's {} is not a setting the parser keeps",
+                f.name
+            );
+            if let fields::Control::Select(options) = f.control {
+                for (value, _) in options() {
+                    let mut input = sample.clone();
+                    input[f.name] = json!(value);
+                    if (kind, f.name, value) == (HookKind::Email, "tls", "none") {
+                        // Allowed only without a password, which would cross in clear.
+                        let m = input.as_object_mut().unwrap();
+                        m.remove("username");
+                        m.remove("password");
+                    }
+                    let p = parse(kind, input)
+                        .unwrap_or_else(|e| panic!("{kind} {}={value}: {e:?}", f.name));
+                    assert_eq!(p.config.public_json()[f.name], value, "{kind} {}", f.name);
+                }
+            }
+        }
+    }
+}

@@ -3,8 +3,8 @@
 use serde_json::{Map, Value};
 
 use super::filter_form::FilterForm;
-use super::hook_fields::{Control, specs};
 use crate::domain::hook_config::HookKind;
+use crate::domain::hook_config::fields::{Control, Field};
 use crate::domain::hooks::{Hook, HookInput};
 use crate::events::EventType;
 use crate::primitives::FieldError;
@@ -68,7 +68,7 @@ fn shown(v: Option<&Value>) -> String {
     }
 }
 
-fn field_view(spec: &super::hook_fields::Spec, value: String, checked: bool) -> FieldView {
+fn field_view(spec: &Field, value: String, checked: bool) -> FieldView {
     let (input, options) = match spec.control {
         Control::Text => ("text", vec![]),
         Control::Url => ("url", vec![]),
@@ -76,18 +76,22 @@ fn field_view(spec: &super::hook_fields::Spec, value: String, checked: bool) -> 
         Control::Secret => ("password", vec![]),
         Control::Checkbox { .. } => ("checkbox", vec![]),
         Control::Headers => ("headers", vec![]),
-        Control::Select(choices) => (
-            "select",
-            choices
-                .iter()
-                .enumerate()
-                .map(|(i, (v, l))| OptionView {
-                    value: v,
-                    label: l,
-                    selected: *v == value || (i == 0 && !choices.iter().any(|c| c.0 == value)),
-                })
-                .collect(),
-        ),
+        Control::Select(choices) => {
+            let choices = choices();
+            let known = choices.iter().any(|c| c.0 == value);
+            (
+                "select",
+                choices
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (v, l))| OptionView {
+                        value: v,
+                        label: l,
+                        selected: *v == value || (i == 0 && !known),
+                    })
+                    .collect(),
+            )
+        }
     };
     FieldView {
         name: spec.name,
@@ -128,7 +132,8 @@ impl HookForm {
     pub fn new(kind: HookKind, hook: Option<&Hook>) -> Self {
         let public = hook.map(|h| h.public.clone());
         let set = secrets_set(hook);
-        let fields = specs(kind)
+        let fields = kind
+            .fields()
             .iter()
             .map(|s| {
                 let stored = public.as_ref().and_then(|p| p.get(s.name));
@@ -138,7 +143,7 @@ impl HookForm {
                     }
                     _ => false,
                 };
-                let value = if s.control == Control::Secret {
+                let value = if s.control.is_secret() {
                     String::new()
                 } else {
                     shown(stored)
@@ -175,7 +180,7 @@ impl HookForm {
         let mut config = Map::new();
         let mut local = vec![];
         let mut fields = vec![];
-        for s in specs(kind) {
+        for s in kind.fields() {
             let key = format!("config.{}", s.name);
             let raw = get(&key).unwrap_or_default();
             let mut f = field_view(s, String::new(), false);

@@ -4,7 +4,6 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::hook_fields::kind_help;
 use super::hook_form::HookForm;
 use super::{Chrome, PageError, redirect, render, render_status};
 use crate::db::feeds::FeedRow;
@@ -73,7 +72,7 @@ pub async fn new_form(
                 .map(|&k| KindChoice {
                     value: k.as_str(),
                     label: k.label(),
-                    help: kind_help(k),
+                    help: k.summary(),
                 })
                 .collect();
             Ok(render(

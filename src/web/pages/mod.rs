@@ -19,7 +19,6 @@ pub mod error_chrome;
 pub mod events;
 pub mod feeds;
 pub mod filter_form;
-pub mod hook_fields;
 pub mod hook_form;
 pub mod hook_page;
 pub mod hooks;
