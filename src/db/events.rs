@@ -103,16 +103,7 @@ pub fn store_events_in(
                     Ok((r.get(0)?, r.get(1)?))
                 })?
                 .collect::<Result<_, _>>()?;
-            let verdicts: Vec<(i64, Result<(), String>)> = if with_filters.is_empty() {
-                vec![]
-            } else {
-                let envelope: serde_json::Value =
-                    serde_json::from_str(&e.envelope).unwrap_or_default();
-                with_filters
-                    .iter()
-                    .map(|(hook, f)| (*hook, judge(f, e.event_type, &envelope["Payload"])))
-                    .collect()
-            };
+            let verdicts = judged(e, &with_filters, judge);
             let deliveries = unfiltered + verdicts.iter().filter(|(_, v)| v.is_ok()).count() as i64;
             insert.execute(params![
                 e.feed_id,
@@ -148,6 +139,23 @@ pub fn store_events_in(
         }
     }
     Ok(out)
+}
+
+/// Each filtered hook's verdict on an event; the envelope is read only when some hook has a
+/// filter, so unfiltered feeds pay nothing for filters.
+fn judged(
+    e: &NewEvent,
+    filtered: &[(i64, String)],
+    judge: Judge,
+) -> Vec<(i64, Result<(), String>)> {
+    if filtered.is_empty() {
+        return vec![];
+    }
+    let envelope: serde_json::Value = serde_json::from_str(&e.envelope).unwrap_or_default();
+    filtered
+        .iter()
+        .map(|(hook, f)| (*hook, judge(f, e.event_type, &envelope["Payload"])))
+        .collect()
 }
 
 #[derive(Debug, Clone)]

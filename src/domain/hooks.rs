@@ -174,31 +174,7 @@ struct Validated {
 
 fn validate(input: &HookInput, previous: Option<&Hook>) -> Result<Validated, DomainError> {
     let mut errors = vec![];
-    let kind = match (previous, input.kind.as_deref()) {
-        (Some(p), None) => Some(p.kind()),
-        (Some(p), Some(k)) if k == p.kind().as_str() => Some(p.kind()),
-        (Some(_), Some(_)) => {
-            errors.push(FieldError::new(
-                "kind",
-                "cannot change; create a new hook instead",
-            ));
-            None
-        }
-        (None, Some(k)) => HookKind::parse(k).or_else(|| {
-            let kinds = HookKind::ALL
-                .iter()
-                .map(|k| k.as_str())
-                .collect::<Vec<_>>()
-                .join(", ");
-            errors.push(FieldError::new("kind", format!("must be one of: {kinds}")));
-            None
-        }),
-        (None, None) => {
-            errors.push(FieldError::new("kind", "is required"));
-            None
-        }
-    };
-    let Some(kind) = kind else {
+    let Some(kind) = check_kind(input.kind.as_deref(), previous, &mut errors) else {
         return Err(DomainError::Invalid(errors));
     };
     let name = match (&input.name, previous) {
@@ -222,34 +198,11 @@ fn validate(input: &HookInput, previous: Option<&Hook>) -> Result<Validated, Dom
         (None, Some(p)) => p.filter.clone(),
         (None, None) => HookFilter::default(),
     };
-    // An edit merges the given settings over the stored ones; secrets left out are kept.
-    let config_input = match (input.config.as_ref(), previous) {
-        (Some(Value::Object(given)), Some(p)) => {
-            let mut merged = p.public.as_object().cloned().unwrap_or_default();
-            merged.remove("secrets_set");
-            merged.extend(given.clone());
-            Value::Object(merged)
-        }
-        (Some(given), _) => given.clone(),
-        (None, Some(p)) => {
-            let mut kept = p.public.clone();
-            if let Some(m) = kept.as_object_mut() {
-                m.remove("secrets_set");
-            }
-            kept
-        }
-        (None, None) => Value::Object(Map::new()),
-    };
     // A broken hook keeps no secrets: the edit must give them again.
     let kept_secrets = previous.and_then(|p| p.config.as_ref().ok());
-    let parsed = HookConfig::from_input(kind, &config_input, kept_secrets);
-    let parsed = match parsed {
-        Ok(p) => Some(p),
-        Err(errs) => {
-            errors.extend(errs);
-            None
-        }
-    };
+    let parsed = HookConfig::from_input(kind, &config_input(input, previous), kept_secrets)
+        .map_err(|errs| errors.extend(errs))
+        .ok();
     match parsed {
         Some(p) if errors.is_empty() => Ok(Validated {
             name,
@@ -263,6 +216,57 @@ fn validate(input: &HookInput, previous: Option<&Hook>) -> Result<Validated, Dom
             generated_secret: p.generated_secret,
         }),
         _ => Err(DomainError::Invalid(errors)),
+    }
+}
+
+/// The kind a create names, or an edit's (which cannot change).
+fn check_kind(
+    given: Option<&str>,
+    previous: Option<&Hook>,
+    errors: &mut Vec<FieldError>,
+) -> Option<HookKind> {
+    match (previous, given) {
+        (Some(p), None) => Some(p.kind()),
+        (Some(p), Some(k)) if k == p.kind().as_str() => Some(p.kind()),
+        (Some(_), Some(_)) => {
+            errors.push(FieldError::new(
+                "kind",
+                "cannot change; create a new hook instead",
+            ));
+            None
+        }
+        (None, Some(k)) => HookKind::parse(k).or_else(|| {
+            let kinds = HookKind::ALL.map(HookKind::as_str).join(", ");
+            errors.push(FieldError::new("kind", format!("must be one of: {kinds}")));
+            None
+        }),
+        (None, None) => {
+            errors.push(FieldError::new("kind", "is required"));
+            None
+        }
+    }
+}
+
+/// The settings to parse: an edit merges the given ones over the stored ones (secrets left
+/// out are kept by the parser from the previous config).
+fn config_input(input: &HookInput, previous: Option<&Hook>) -> Value {
+    let stored = || {
+        let mut kept = previous.map_or(Value::Object(Map::new()), |p| p.public.clone());
+        if let Some(m) = kept.as_object_mut() {
+            m.remove("secrets_set");
+        }
+        kept
+    };
+    match (input.config.as_ref(), previous) {
+        (Some(Value::Object(given)), Some(_)) => {
+            let mut merged = stored();
+            if let Some(m) = merged.as_object_mut() {
+                m.extend(given.clone());
+            }
+            merged
+        }
+        (Some(given), _) => given.clone(),
+        (None, _) => stored(),
     }
 }
 

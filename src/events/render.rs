@@ -97,7 +97,22 @@ pub fn render(envelope: &Value) -> Rendered {
     if let Some(description) = metadata.get("Description").and_then(Value::as_str) {
         doc.paragraph(&multi_line(description, MAX_DESCRIPTION));
     }
-    let dependencies = items(metadata.get("Dependencies"), |d| {
+    doc.list("Dependencies", &dependencies(metadata));
+    doc.list("Packages added to the feed", &packages(payload));
+    doc.facts(&facts(envelope, metadata));
+    let links = links(payload, &mut doc);
+
+    Rendered {
+        summary: sentence.text(),
+        text: doc.text(),
+        html: doc.html(),
+        links,
+    }
+}
+
+/// "Newtonsoft.Json [13.0.1, ) for net8.0", one per dependency.
+fn dependencies(metadata: &Value) -> Vec<String> {
+    items(metadata.get("Dependencies"), |d| {
         let version = opt(d, "PackageVersion")
             .map(|v| format!(" {v}"))
             .unwrap_or_default();
@@ -105,9 +120,12 @@ pub fn render(envelope: &Value) -> Rendered {
             .map(|f| format!(" for {f}"))
             .unwrap_or_default();
         format!("{}{version}{framework}", val(d, "PackageIdentifier"))
-    });
-    doc.list("Dependencies", &dependencies);
-    let packages = items(payload.get("Packages"), |p| {
+    })
+}
+
+/// A finished build's packages: "Contoso.Core 1.0.0 (NuGet)".
+fn packages(payload: &Value) -> Vec<String> {
+    items(payload.get("Packages"), |p| {
         let kind = opt(p, "PackageType")
             .map(|k| format!(" ({k})"))
             .unwrap_or_default();
@@ -115,9 +133,11 @@ pub fn render(envelope: &Value) -> Rendered {
             .map(|v| format!(" {v}"))
             .unwrap_or_default();
         format!("{}{version}{kind}", val(p, "PackageIdentifier"))
-    });
-    doc.list("Packages added to the feed", &packages);
+    })
+}
 
+/// Authors, the user where the sentence did not name them, and when.
+fn facts(envelope: &Value, metadata: &Value) -> Vec<(&'static str, String)> {
     let mut facts = Vec::new();
     if let Some(authors) = authors(metadata) {
         facts.push(("Authors", authors));
@@ -130,8 +150,11 @@ pub fn render(envelope: &Value) -> Rendered {
     if let Some(when) = envelope.get("When").and_then(Value::as_str) {
         facts.push(("When", format_when(when)));
     }
-    doc.facts(&facts);
+    facts
+}
 
+/// The payload's links as a last block of the document; only web addresses become links.
+fn links(payload: &Value, doc: &mut Doc) -> Vec<Link> {
     let mut links = Vec::new();
     let (mut text_lines, mut html_parts) = (Vec::new(), Vec::new());
     for (label, key) in LINK_FIELDS {
@@ -162,13 +185,7 @@ pub fn render(envelope: &Value) -> Rendered {
             format!("<p>{}</p>", html_parts.join(" | ")),
         );
     }
-
-    Rendered {
-        summary: sentence.text(),
-        text: doc.text(),
-        html: doc.html(),
-        links,
-    }
+    links
 }
 
 fn event_of(envelope: &Value) -> Option<EventType> {

@@ -208,27 +208,39 @@ async fn feed_forms_follow_the_roles() {
     assert_eq!(page_status(&owner, "/feeds/doomed-by-admin").await, 404);
 }
 
-#[tokio::test]
-async fn feed_api_follows_the_roles() {
+/// The cast's API tokens, on a fresh server: (app, cast, stranger, co-owner, admin, owner).
+async fn api_cast() -> (TestApp, Cast, String, String, String, String) {
     let app = spawn_app().await;
     let c = cast(&app).await;
     let stranger = app.token_for(&c.stranger).await;
     let co = app.token_for(&c.co).await;
     let admin = app.token_for(&c.admin).await;
     let owner = c.owner_token.clone();
+    (app, c, stranger, co, admin, owner)
+}
 
-    let status =
-        |m: Method, path: &'static str, t: Option<String>, body: Option<serde_json::Value>| {
-            let app = &app;
-            async move { app.api(m, path, t.as_deref(), body).await.status().as_u16() }
-        };
+/// The status of an API request with token `t`.
+async fn status(
+    app: &TestApp,
+    m: Method,
+    path: &str,
+    t: Option<String>,
+    body: Option<serde_json::Value>,
+) -> u16 {
+    app.api(m, path, t.as_deref(), body).await.status().as_u16()
+}
+
+#[tokio::test]
+async fn feed_api_reads_follow_the_roles() {
+    let (app, _, stranger, co, admin, owner) = api_cast().await;
     // Reading a feed.
     assert_eq!(
-        status(Method::GET, "/api/v1/feeds/shared", None, None).await,
+        status(&app, Method::GET, "/api/v1/feeds/shared", None, None).await,
         401
     );
     assert_eq!(
         status(
+            &app,
             Method::GET,
             "/api/v1/feeds/shared",
             Some("fhp_bogus".into()),
@@ -239,6 +251,7 @@ async fn feed_api_follows_the_roles() {
     );
     assert_eq!(
         status(
+            &app,
             Method::GET,
             "/api/v1/feeds/shared",
             Some(stranger.clone()),
@@ -249,6 +262,7 @@ async fn feed_api_follows_the_roles() {
     );
     assert_eq!(
         status(
+            &app,
             Method::GET,
             "/api/v1/feeds/no-such",
             Some(stranger.clone()),
@@ -259,7 +273,14 @@ async fn feed_api_follows_the_roles() {
     );
     for t in [&co, &owner, &admin] {
         assert_eq!(
-            status(Method::GET, "/api/v1/feeds/shared", Some(t.clone()), None).await,
+            status(
+                &app,
+                Method::GET,
+                "/api/v1/feeds/shared",
+                Some(t.clone()),
+                None
+            )
+            .await,
             200
         );
     }
@@ -272,11 +293,16 @@ async fn feed_api_follows_the_roles() {
     assert_eq!(feed["owner"], "olivia");
     assert_eq!(feed["co_owners"], json!(["carl"]));
     assert!(feed["url"].as_str().unwrap().ends_with("/feeds/shared"));
+}
 
+#[tokio::test]
+async fn feed_api_keys_follow_the_roles() {
+    let (app, _, stranger, co, _, _) = api_cast().await;
     // Keys.
     let key_body = Some(json!({"name": "ci"}));
     assert_eq!(
         status(
+            &app,
             Method::POST,
             "/api/v1/feeds/shared/keys",
             Some(stranger.clone()),
@@ -300,6 +326,7 @@ async fn feed_api_follows_the_roles() {
     // A feed key is not a user: it may not read or manage the feed.
     assert_eq!(
         status(
+            &app,
             Method::GET,
             "/api/v1/feeds/shared",
             Some(key_secret.clone()),
@@ -311,21 +338,26 @@ async fn feed_api_follows_the_roles() {
     let del_key: &'static str =
         Box::leak(format!("/api/v1/feeds/shared/keys/{}", key["id"]).into_boxed_str());
     assert_eq!(
-        status(Method::DELETE, del_key, Some(stranger.clone()), None).await,
+        status(&app, Method::DELETE, del_key, Some(stranger.clone()), None).await,
         404
     );
     assert_eq!(
-        status(Method::DELETE, del_key, Some(co.clone()), None).await,
+        status(&app, Method::DELETE, del_key, Some(co.clone()), None).await,
         204
     );
     assert_eq!(
-        status(Method::DELETE, del_key, Some(co.clone()), None).await,
+        status(&app, Method::DELETE, del_key, Some(co.clone()), None).await,
         404
     );
+}
 
+#[tokio::test]
+async fn feed_api_co_owners_follow_the_roles() {
+    let (app, _, stranger, co, admin, owner) = api_cast().await;
     // Co-owners.
     assert_eq!(
         status(
+            &app,
             Method::PUT,
             "/api/v1/feeds/shared/co-owners/sam",
             Some(stranger.clone()),
@@ -336,6 +368,7 @@ async fn feed_api_follows_the_roles() {
     );
     assert_eq!(
         status(
+            &app,
             Method::PUT,
             "/api/v1/feeds/shared/co-owners/sam",
             Some(co.clone()),
@@ -346,6 +379,7 @@ async fn feed_api_follows_the_roles() {
     );
     assert_eq!(
         status(
+            &app,
             Method::PUT,
             "/api/v1/feeds/shared/co-owners/sam",
             Some(admin.clone()),
@@ -356,6 +390,7 @@ async fn feed_api_follows_the_roles() {
     );
     assert_eq!(
         status(
+            &app,
             Method::GET,
             "/api/v1/feeds/shared",
             Some(stranger.clone()),
@@ -366,6 +401,7 @@ async fn feed_api_follows_the_roles() {
     );
     assert_eq!(
         status(
+            &app,
             Method::DELETE,
             "/api/v1/feeds/shared/co-owners/sam",
             Some(owner.clone()),
@@ -376,6 +412,7 @@ async fn feed_api_follows_the_roles() {
     );
     assert_eq!(
         status(
+            &app,
             Method::GET,
             "/api/v1/feeds/shared",
             Some(stranger.clone()),
@@ -384,10 +421,15 @@ async fn feed_api_follows_the_roles() {
         .await,
         404
     );
+}
 
+#[tokio::test]
+async fn feed_api_deletes_follow_the_roles() {
+    let (app, _, stranger, co, admin, owner) = api_cast().await;
     // Deleting.
     assert_eq!(
         status(
+            &app,
             Method::DELETE,
             "/api/v1/feeds/doomed-by-owner",
             Some(co.clone()),
@@ -398,6 +440,7 @@ async fn feed_api_follows_the_roles() {
     );
     assert_eq!(
         status(
+            &app,
             Method::DELETE,
             "/api/v1/feeds/doomed-by-owner",
             Some(stranger.clone()),
@@ -408,6 +451,7 @@ async fn feed_api_follows_the_roles() {
     );
     assert_eq!(
         status(
+            &app,
             Method::DELETE,
             "/api/v1/feeds/doomed-by-owner",
             Some(owner.clone()),
@@ -418,6 +462,7 @@ async fn feed_api_follows_the_roles() {
     );
     assert_eq!(
         status(
+            &app,
             Method::DELETE,
             "/api/v1/feeds/doomed-by-admin",
             Some(admin.clone()),
@@ -426,7 +471,11 @@ async fn feed_api_follows_the_roles() {
         .await,
         204
     );
+}
 
+#[tokio::test]
+async fn feed_api_lists_follow_the_roles() {
+    let (app, c, stranger, co, admin, _) = api_cast().await;
     // Listing: each sees their own; the admin sees all.
     let list = |t: String| {
         let app = &app;
@@ -446,10 +495,16 @@ async fn feed_api_follows_the_roles() {
         }
     };
     assert_eq!(list(stranger).await, Vec::<String>::new());
-    assert_eq!(list(co).await, vec!["shared"]);
+    assert_eq!(
+        list(co).await,
+        vec!["doomed-by-admin", "doomed-by-owner", "shared"]
+    );
     app.create_feed(&app.token_for(&c.stranger).await, "sams-own")
         .await;
-    assert_eq!(list(admin).await, vec!["sams-own", "shared"]);
+    assert_eq!(
+        list(admin).await,
+        vec!["doomed-by-admin", "doomed-by-owner", "sams-own", "shared"]
+    );
 }
 
 #[tokio::test]

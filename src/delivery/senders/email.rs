@@ -321,34 +321,7 @@ fn describe(e: &lettre::transport::smtp::Error, at: &str, ctx: &SendContext) -> 
         .map(ToString::to_string)
         .unwrap_or_else(|| e.to_string());
     if let Some(code) = e.status() {
-        let status = code_of(&code);
-        let reply = ResponseLog {
-            status,
-            headers: Vec::new(),
-            body_size: cause.len() as u64,
-            body: cause.clone(),
-        };
-        let what = match status {
-            530 | 534 | 535 | 538 => "refused the login (check the username and password)",
-            _ => "refused the message",
-        };
-        let class = if e.is_transient() {
-            AttemptClass::Retryable
-        } else {
-            AttemptClass::Permanent
-        };
-        let when = if class == AttemptClass::Retryable {
-            " for now"
-        } else {
-            ""
-        };
-        let mut f = Failure::new(
-            ErrorKind::Smtp,
-            class,
-            format!("the SMTP server at {at} {what}{when}: {status} {cause}"),
-        );
-        f.reply = Some(reply);
-        return f;
+        return refused(e, code_of(&code), at, cause);
     }
     let retry = |kind, message| Failure::new(kind, AttemptClass::Retryable, message);
     if e.is_timeout() {
@@ -400,4 +373,30 @@ fn describe(e: &lettre::transport::smtp::Error, at: &str, ctx: &SendContext) -> 
             format!("SMTP with {at} failed: {cause}"),
         ),
     }
+}
+
+/// The server answered with a refusal: its reply is logged as the attempt's answer.
+fn refused(e: &lettre::transport::smtp::Error, status: u16, at: &str, cause: String) -> Failure {
+    let reply = ResponseLog {
+        status,
+        headers: Vec::new(),
+        body_size: cause.len() as u64,
+        body: cause.clone(),
+    };
+    let what = match status {
+        530 | 534 | 535 | 538 => "refused the login (check the username and password)",
+        _ => "refused the message",
+    };
+    let (class, when) = if e.is_transient() {
+        (AttemptClass::Retryable, " for now")
+    } else {
+        (AttemptClass::Permanent, "")
+    };
+    let mut f = Failure::new(
+        ErrorKind::Smtp,
+        class,
+        format!("the SMTP server at {at} {what}{when}: {status} {cause}"),
+    );
+    f.reply = Some(reply);
+    f
 }
