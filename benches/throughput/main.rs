@@ -205,22 +205,64 @@ async fn first_server(
     let idle = srv.memory();
     say!("idle: VmHWM {:.1} MiB, VmRSS {:.1} MiB", idle.0, idle.1);
     let mut db = seed::open(data);
+    let mut phase = Phase {
+        srv: &srv,
+        api: &api,
+        db: &mut db,
+        rx,
+        hang,
+        token: token.clone(),
+        rows,
+    };
+    limit_and_delivery(&mut phase).await;
+    latency(&mut phase).await;
+    ingest(&mut phase).await;
+    fan_out(&mut phase).await;
+    isolation(&mut phase).await;
+    print_problems(&srv);
+    drop(db);
+    say!("stopping the first server");
+    srv.stop();
+    idle
+}
 
+/// What the phases of the first server share.
+struct Phase<'a> {
+    srv: &'a Server,
+    api: &'a Api,
+    db: &'a mut rusqlite::Connection,
+    rx: &'a Receiver,
+    hang: &'a Hang,
+    token: String,
+    rows: &'a mut Vec<Row>,
+}
+
+/// The limit, then delivery throughput from a backlog due now, then the limit again.
+async fn limit_and_delivery(p: &mut Phase<'_>) {
+    let Phase {
+        srv,
+        api,
+        db,
+        rx,
+        token,
+        rows,
+        ..
+    } = p;
     // --- The limit: the same client, body and headers, straight to the receiver. ---
     let mut hooks = vec![];
     for k in 0..DELIVERY_HOOKS {
         hooks.push(api.create_hook("d", &format!("{}/d/{k}", rx.base)).await);
     }
     // One real event through the API: its stored envelope is the backlog's template.
-    let base = seed::max_id(&db, "deliveries");
+    let base = seed::max_id(db, "deliveries");
     assert_eq!(
-        post_event(&api.client, &api.base, "d", &token, "tmpl-d").await,
+        post_event(&api.client, &api.base, "d", token, "tmpl-d").await,
         202
     );
-    wait_recorded(&db, base, DELIVERY_HOOKS as i64, Duration::from_secs(30)).await;
+    wait_recorded(db, base, DELIVERY_HOOKS as i64, Duration::from_secs(30)).await;
     rx.take();
     let body: &'static [u8] = Box::leak(
-        seed::event_body(&db, "tmpl-d")
+        seed::event_body(db, "tmpl-d")
             .into_bytes()
             .into_boxed_slice(),
     );
@@ -228,9 +270,9 @@ async fn first_server(
     let before = measure_limit(rx, body, concurrency).await;
 
     // --- Delivery throughput: a backlog due now, drained with every attempt logged. ---
-    let meter = Meter::start(&srv, "delivery");
+    let meter = Meter::start(srv, "delivery");
     let (base, n) = seed::seed_backlog(
-        &mut db,
+        db,
         "d",
         "tmpl-d",
         "backlog-",
@@ -244,7 +286,7 @@ async fn first_server(
         rx.wait_for(n as u64, Duration::from_secs(180)).await,
         "the receiver got every delivery within 180 s",
     );
-    let recorded = wait_recorded(&db, base, n, Duration::from_secs(60)).await;
+    let recorded = wait_recorded(db, base, n, Duration::from_secs(60)).await;
     let hits = rx.take();
     let first = hits.iter().map(|h| h.at).min().unwrap();
     let last = hits.iter().map(|h| h.at).max().unwrap();
@@ -261,7 +303,7 @@ async fn first_server(
             .all(|h| h.ident.starts_with("backlog-") && h.path.starts_with("/d/")),
         "all of them from the backlog",
     );
-    let (count, succeeded, attempts, most) = seed::delivery_summary(&db, base);
+    let (count, succeeded, attempts, most) = seed::delivery_summary(db, base);
     check(
         count == n && succeeded == n && attempts == n && most == 1,
         &format!("{n} deliveries succeeded with one attempt row each"),
@@ -297,14 +339,26 @@ async fn first_server(
         "≥ 50% of the limit",
         Some(rate >= limit / 2.0),
     ));
-    print_problems(&srv);
+    print_problems(srv);
+}
 
+/// Latency at a steady 1,000 events/s.
+async fn latency(p: &mut Phase<'_>) {
+    let Phase {
+        srv,
+        api,
+        db,
+        rx,
+        token,
+        rows,
+        ..
+    } = p;
     // --- Latency at a steady 1,000 events/s. ---
     let hook = api.create_hook("l", &format!("{}/l", rx.base)).await;
-    let base = seed::max_id(&db, "deliveries");
+    let base = seed::max_id(db, "deliveries");
     rx.take();
     say!("latency: {LATENCY_EVENTS} events at {LATENCY_RATE}/s to a feed with one hook");
-    let meter = Meter::start(&srv, "latency");
+    let meter = Meter::start(srv, "latency");
     let sent = {
         let (client, url, token) = (api.client.clone(), api.base.clone(), token.clone());
         open_loop(LATENCY_EVENTS, LATENCY_RATE, move |i| {
@@ -330,10 +384,10 @@ async fn first_server(
             .await,
         "the receiver got every delivery",
     );
-    wait_recorded(&db, base, LATENCY_EVENTS as i64, Duration::from_secs(60)).await;
+    wait_recorded(db, base, LATENCY_EVENTS as i64, Duration::from_secs(60)).await;
     meter.done(LATENCY_EVENTS as f64, "event");
     let (server_ms, bound_ms) =
-        latencies(&db, hook, base, &sent, "lat-", &rx.take(), LATENCY_EVENTS);
+        latencies(db, hook, base, &sent, "lat-", &rx.take(), LATENCY_EVENTS);
     let (p50, p99) = (percentile(&server_ms, 50.0), percentile(&server_ms, 99.0));
     say!(
         "latency: accept to attempt p50 {p50} ms, p99 {p99} ms, max {}; send to receipt p50 {:.1} ms, p99 {:.1} ms",
@@ -351,11 +405,21 @@ async fn first_server(
         "p99 ≤ 50 ms",
         Some(p99 <= 50.0),
     ));
+}
 
+/// Ingest: a closed loop of keep-alive clients to a feed without hooks.
+async fn ingest(p: &mut Phase<'_>) {
+    let Phase {
+        srv,
+        db,
+        token,
+        rows,
+        ..
+    } = p;
     // --- Ingest: closed loop of keep-alive clients to a feed without hooks. ---
     say!("ingest: {INGEST_EVENTS} events from {INGEST_CLIENTS} keep-alive clients");
-    let ingest_api = Api::new(&srv.url, &token);
-    let meter = Meter::start(&srv, "ingest");
+    let ingest_api = Api::new(&srv.url, token);
+    let meter = Meter::start(srv, "ingest");
     let (elapsed, ok, failed) = {
         let (client, url, token) = (
             ingest_api.client.clone(),
@@ -374,9 +438,9 @@ async fn first_server(
         &format!("{ok} of {INGEST_EVENTS} events answered 202"),
     );
     let stored = seed::one(
-        &db,
+        db,
         "SELECT count(*) FROM events WHERE feed_id = ?1",
-        [seed::feed_id(&db, "i")],
+        [seed::feed_id(db, "i")],
     );
     check(stored == ok as i64, &format!("{stored} events are stored"));
     let ingest = ok as f64 / elapsed.as_secs_f64();
@@ -390,12 +454,24 @@ async fn first_server(
         "≥ 10,000 events/s",
         Some(ingest >= 10_000.0),
     ));
-    print_problems(&srv);
+    print_problems(srv);
+}
 
+/// Fan-out: one event to 10,000 hooks.
+async fn fan_out(p: &mut Phase<'_>) {
+    let Phase {
+        srv,
+        api,
+        db,
+        rx,
+        token,
+        rows,
+        ..
+    } = p;
     // --- Fan-out: one event to 10,000 hooks. ---
     let template = api.create_hook("fan", &format!("{}/fan/0", rx.base)).await;
-    seed::copy_hook(&db, template, "/fan/", FANOUT_HOOKS - 1);
-    let fan = seed::feed_id(&db, "fan");
+    seed::copy_hook(db, template, "/fan/", FANOUT_HOOKS - 1);
+    let fan = seed::feed_id(db, "fan");
     let (hooks_n, urls): (i64, i64) = db
         .query_row(
             "SELECT count(*), count(DISTINCT config) FROM hooks WHERE feed_id = ?1",
@@ -410,12 +486,12 @@ async fn first_server(
     let mut fan_times = vec![];
     for round in 1..=2 {
         let ident = format!("fan-{round}");
-        let base = seed::max_id(&db, "deliveries");
+        let base = seed::max_id(db, "deliveries");
         rx.take();
-        let meter = Meter::start(&srv, &format!("fanout-{round}"));
+        let meter = Meter::start(srv, &format!("fanout-{round}"));
         let t0 = Instant::now();
         assert_eq!(
-            post_event(&api.client, &api.base, "fan", &token, &ident).await,
+            post_event(&api.client, &api.base, "fan", token, &ident).await,
             202
         );
         let accepted = t0.elapsed();
@@ -424,7 +500,7 @@ async fn first_server(
                 .await,
             "every hook's receiver got the event",
         );
-        let recorded = wait_recorded(&db, base, FANOUT_HOOKS, Duration::from_secs(60)).await - t0;
+        let recorded = wait_recorded(db, base, FANOUT_HOOKS, Duration::from_secs(60)).await - t0;
         meter.done(FANOUT_HOOKS as f64, "delivery");
         let hits = rx.take();
         let reached = hits.iter().map(|h| h.at).max().unwrap() - t0;
@@ -433,7 +509,7 @@ async fn first_server(
             paths.len() as i64 == FANOUT_HOOKS && hits.iter().all(|h| h.ident == ident),
             "each of the 10,000 URLs once, with this event",
         );
-        let (count, succeeded, attempts, _) = seed::delivery_summary(&db, base);
+        let (count, succeeded, attempts, _) = seed::delivery_summary(db, base);
         check(
             count == FANOUT_HOOKS && succeeded == count && attempts == count,
             "10,000 deliveries succeeded, each attempt logged",
@@ -457,21 +533,33 @@ async fn first_server(
         "≤ 3 s",
         Some(cold <= 3.0),
     ));
-    print_problems(&srv);
+    print_problems(srv);
+}
 
+/// Isolation: a healthy hook beside 100 hooks whose receivers hang.
+async fn isolation(p: &mut Phase<'_>) {
+    let Phase {
+        srv,
+        api,
+        db,
+        rx,
+        hang,
+        token,
+        rows,
+    } = p;
     // --- Isolation: a healthy hook beside 100 hooks whose receivers hang. ---
     for k in 0..HANGING_HOOKS {
         api.create_hook("iso", &format!("{}/h/{k}", hang.base))
             .await;
     }
     let healthy = api.create_hook("iso", &format!("{}/iso", rx.base)).await;
-    let base = seed::max_id(&db, "deliveries");
+    let base = seed::max_id(db, "deliveries");
     rx.take();
     let accepted_before = hang.accepted.load(std::sync::atomic::Ordering::Relaxed);
     say!(
         "isolation: {ISOLATION_EVENTS} events at {ISOLATION_RATE}/s, each to {HANGING_HOOKS} hanging hooks and one healthy (timeout {TIMEOUT}, {MAX_IN_FLIGHT} slots)"
     );
-    let meter = Meter::start(&srv, "isolation");
+    let meter = Meter::start(srv, "isolation");
     let sent = {
         let (client, url, token) = (api.client.clone(), api.base.clone(), token.clone());
         open_loop(ISOLATION_EVENTS, ISOLATION_RATE, move |i| {
@@ -491,7 +579,7 @@ async fn first_server(
     );
     let deadline = Instant::now() + Duration::from_secs(60);
     while seed::one(
-        &db,
+        db,
         "SELECT count(*) FROM deliveries WHERE hook_id = ?1 AND id > ?2 AND status = 'succeeded'",
         [healthy, base],
     ) < ISOLATION_EVENTS as i64
@@ -504,7 +592,7 @@ async fn first_server(
     }
     meter.done(ISOLATION_EVENTS as f64, "event");
     let (server_ms, bound_ms) = latencies(
-        &db,
+        db,
         healthy,
         base,
         &sent,
@@ -513,13 +601,13 @@ async fn first_server(
         ISOLATION_EVENTS,
     );
     let timeouts = seed::one(
-        &db,
+        db,
         "SELECT count(*) FROM attempts a JOIN deliveries d ON d.id = a.delivery_id
          WHERE d.id > ?1 AND d.hook_id != ?2 AND a.error_kind = 'timeout'",
         [base, healthy],
     );
     let waiting = seed::one(
-        &db,
+        db,
         "SELECT count(*) FROM deliveries WHERE id > ?1 AND hook_id != ?2 AND status = 'pending'",
         [base, healthy],
     );
@@ -545,11 +633,6 @@ async fn first_server(
         "p99 ≤ 100 ms",
         Some(p99 <= 100.0),
     ));
-    print_problems(&srv);
-    drop(db);
-    say!("stopping the first server");
-    srv.stop();
-    idle
 }
 
 /// The limit: rounds of LIMIT_REQUESTS POSTs of the same envelope with the delivery headers, from the

@@ -16,7 +16,7 @@ use crate::db::sources::{SeenVersion, VersionState, seen_versions_of};
 use crate::domain::DomainError;
 use crate::domain::source_config::NugetConfig;
 use crate::sources::change::{Change, ChangeKind, PackageType};
-use crate::sources::fetch::{Fetched, PER_SOURCE_REQUESTS, Validators};
+use crate::sources::fetch::{FetchError, Fetched, PER_SOURCE_REQUESTS, Validators};
 use crate::sources::glob;
 use crate::sources::poll::{PollCtx, PollError, Step};
 
@@ -175,26 +175,7 @@ async fn page_step(
     cfg: &NugetConfig,
     items: Vec<Item>,
 ) -> Result<Step, PollError> {
-    let session = ctx.session.clone();
-    // Owned futures (no closure over borrowed items): the poll runs in a spawned task.
-    let fetches: Vec<_> = items
-        .iter()
-        .map(|i| {
-            let session = session.clone();
-            let (delete, url) = (i.delete, i.leaf.clone());
-            async move {
-                if delete {
-                    None
-                } else {
-                    Some(session.json(&url).await)
-                }
-            }
-        })
-        .collect();
-    let leaves: Vec<Option<Result<Value, _>>> = stream::iter(fetches)
-        .buffered(PER_SOURCE_REQUESTS)
-        .collect()
-        .await;
+    let leaves = fetch_leaves(ctx, &items).await;
     let mut ids: Vec<String> = items.iter().map(|i| i.id.clone()).collect();
     ids.sort();
     ids.dedup();
@@ -257,40 +238,63 @@ async fn page_step(
         };
         state.insert(k.clone(), row.clone());
         changed.insert(k, row);
-        let Some(kind) = kind else { continue };
-        let mut change = Change {
-            kind,
-            package_type: PackageType::NuGet,
-            package: entry
-                .as_ref()
-                .and_then(|l| l["id"].as_str())
-                .unwrap_or(&item.id)
-                .to_owned(),
-            version: entry
-                .as_ref()
-                .and_then(|l| l["version"].as_str())
-                .unwrap_or(&item.version)
-                .to_owned(),
-            details_url: None,
-            download_url: None,
-            metadata: None,
-            username: None,
-            when: Some(item.at_text.clone()),
-            discriminator: item.at_text.clone(),
-        };
-        if kind == ChangeKind::Added {
-            let entry = entry.as_ref().expect("details items have a leaf");
-            change.details_url = resources.details_url(&change.package, &change.version);
-            change.download_url = resources.download_url(&change.package, &change.version);
-            change.metadata = Some(from_entry(entry, None).to_json());
+        if let Some(kind) = kind {
+            changes.push(change_of(kind, &item, entry.as_ref(), resources));
         }
-        changes.push(change);
     }
     Ok(Step {
         changes,
         seen: changed.into_values().collect(),
         cursor: None,
     })
+}
+
+/// The catalog leaves of a page's items, a few at a time; a delete item has none.
+async fn fetch_leaves(ctx: &PollCtx, items: &[Item]) -> Vec<Option<Result<Value, FetchError>>> {
+    // Owned futures (no closure over borrowed items): the poll runs in a spawned task.
+    let fetches: Vec<_> = items
+        .iter()
+        .map(|i| {
+            let session = ctx.session.clone();
+            let (delete, url) = (i.delete, i.leaf.clone());
+            async move {
+                if delete {
+                    None
+                } else {
+                    Some(session.json(&url).await)
+                }
+            }
+        })
+        .collect();
+    stream::iter(fetches)
+        .buffered(PER_SOURCE_REQUESTS)
+        .collect()
+        .await
+}
+
+/// The change an item made, spelled as the leaf spells it; an added version carries its
+/// metadata and links.
+fn change_of(kind: ChangeKind, item: &Item, leaf: Option<&Value>, resources: &Resources) -> Change {
+    let text = |k: &str, or: &str| leaf.and_then(|l| l[k].as_str()).unwrap_or(or).to_owned();
+    let mut change = Change {
+        kind,
+        package_type: PackageType::NuGet,
+        package: text("id", &item.id),
+        version: text("version", &item.version),
+        details_url: None,
+        download_url: None,
+        metadata: None,
+        username: None,
+        when: Some(item.at_text.clone()),
+        discriminator: item.at_text.clone(),
+    };
+    if kind == ChangeKind::Added {
+        let entry = leaf.expect("details items have a leaf");
+        change.details_url = resources.details_url(&change.package, &change.version);
+        change.download_url = resources.download_url(&change.package, &change.version);
+        change.metadata = Some(from_entry(entry, None).to_json());
+    }
+    change
 }
 
 fn created_before(leaf: &Value, source_created_ms: i64) -> bool {
