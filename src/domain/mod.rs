@@ -9,7 +9,6 @@ pub mod feeds;
 pub mod hook_config;
 pub mod hook_filter;
 pub mod hooks;
-pub mod inbound;
 pub mod ingest;
 pub mod names;
 pub mod password;

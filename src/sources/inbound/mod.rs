@@ -1,9 +1,9 @@
 //! Inbound sources: the other systems' own webhooks (GitHub, GitLab, npm hooks, Verdaccio,
 //! scripts), checked against the source's secrets and turned into the spec's envelopes.
 //!
-//! Everything here is pure: a request's headers and body in, a [`Translation`] out. The web
-//! layer reads the request, the domain passes the envelopes to the same ingest path as the
-//! API. Identifiers are derived from the upstream's own ids (see [`envelope::identifier`]), so
+//! Everything here but [`service`] is pure: a request's headers and body in, a [`Translation`]
+//! out. The web layer reads the request; [`service`] checks it against the source, passes the
+//! envelopes to the same ingest path as the API and writes the request log. Identifiers are derived from the upstream's own ids (see [`envelope::identifier`]), so
 //! a redelivery by the other system is the same event and is stored once.
 mod auth;
 mod envelope;
@@ -14,6 +14,7 @@ mod gitlab;
 mod kind;
 mod npm_hook;
 mod request;
+pub mod service;
 mod verdaccio;
 
 #[cfg(test)]

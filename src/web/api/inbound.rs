@@ -7,9 +7,9 @@ use serde_json::json;
 use super::ListQuery;
 use super::events::read_body;
 use super::problem::Problem;
-use crate::domain::inbound::{self, Outcome, Receiver, Refusal};
 use crate::domain::time::rfc3339;
 use crate::sources::inbound::Headers;
+use crate::sources::inbound::service::{self as inbound, Outcome, Receiver, Refusal};
 use crate::web::auth::ApiFeed;
 use crate::web::state::AppState;
 

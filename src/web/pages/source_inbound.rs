@@ -2,10 +2,10 @@
 //! (the kind's own steps, so the page and docs/inbound.md say the same), and the last requests
 //! received with what each became.
 use crate::db::inbound_requests::InboundRequestRow;
-use crate::domain::inbound::Outcome;
 use crate::domain::source_config::SourceConfig;
 use crate::domain::sources::Source;
 use crate::sources::inbound::InboundKind;
+use crate::sources::inbound::service::Outcome;
 
 use super::display_time;
 

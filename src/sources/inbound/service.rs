@@ -1,17 +1,10 @@
 //! Receiving an inbound source's webhook: authenticate it with the source's valid secrets,
 //! translate it, and store its events through the one ingest path, with a line in the source's
-//! request log, all in one transaction.
+//! request log, all in one transaction. It sits with the sources, over the domain, as the poller
+//! does: sources call the domain (ingest, the source service) and the store, never the reverse.
 use serde_json::json;
 
-use super::DomainError;
-use super::access::FeedAccess;
-use super::hook_filter;
-use super::ingest::{Origin, prepare_envelope};
-use super::secret_box::SecretBox;
-use super::source_config::{InboundConfig, SourceConfig};
-use super::sources::{Source, get_source, load};
-use super::time::now_ms;
-use super::wake::Wake;
+use super::{Headers, InboundError, InboundKind, InboundRequest, SourceRef, Translation};
 use crate::db::Db;
 use crate::db::events::Stored;
 use crate::db::feeds::find_feed_by_id;
@@ -19,10 +12,16 @@ use crate::db::inbound_requests::{
     InboundRequestRow, NewInboundRequest, commit_inbound, list_inbound_requests,
 };
 use crate::db::sources::source_by_id;
+use crate::domain::DomainError;
+use crate::domain::access::FeedAccess;
+use crate::domain::hook_filter;
+use crate::domain::ingest::{Origin, prepare_envelope};
+use crate::domain::secret_box::SecretBox;
+use crate::domain::source_config::{InboundConfig, SourceConfig};
+use crate::domain::sources::{Source, get_source, load};
+use crate::domain::time::now_ms;
+use crate::domain::wake::Wake;
 use crate::primitives::FieldError;
-use crate::sources::inbound::{
-    self, Headers, InboundError, InboundKind, InboundRequest, SourceRef, Translation,
-};
 
 /// How much of a body the request log keeps.
 pub const LOGGED_BODY_BYTES: usize = 64 * 1024;
@@ -168,7 +167,7 @@ pub async fn receive(
         name: &source.name,
     };
     let mut log = LogLine::new(source.id, now, &headers, &body);
-    let received = match inbound::receive(kind, request, &valid, sref) {
+    let received = match super::receive(kind, request, &valid, sref) {
         Ok(received) => received,
         Err(e) if e.is_unauthorized() => return Err(Refusal::Unauthorized(e)),
         Err(e) => {
