@@ -46,6 +46,8 @@ const LOG_HOOKS: usize = 10;
 const LOG_EVENTS: i64 = 100_000;
 const QUEUED_EVENTS: i64 = 100_000;
 const LIST_REQUESTS: usize = 200;
+/// Deliveries the hook page lists at once (web/pages/hook_page.rs).
+const HOOK_PAGE_ROWS: usize = 20;
 const DRAIN_SECONDS: u64 = 15;
 
 fn started() -> Instant {
@@ -1112,7 +1114,7 @@ async fn hook_page(base: &str, password: &str, hook: i64, newest: i64) -> Row {
                 let html = String::from_utf8_lossy(&html);
                 assert!(
                     html.contains(&format!("/feeds/big/deliveries/{newest}\""))
-                        && html.matches("/feeds/big/deliveries/").count() >= 50,
+                        && html.matches("/feeds/big/deliveries/").count() >= HOOK_PAGE_ROWS,
                     "the hook page lists the hook's newest deliveries"
                 );
             }
