@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use feedhooks::delivery::worker::{MAX_IN_FLIGHT, PER_HOOK};
 use receiver::{Hang, Hit, Receiver};
-use server::{Api, Server, post_event};
+use server::{Api, Server, post_envelope, post_event};
 use stats::{Row, closed_loop, ms, open_loop, percentile, thousands};
 
 /// Hooks the delivery phase spreads its backlog over; with the server's per-hook limit this
@@ -31,6 +31,8 @@ const LATENCY_EVENTS: usize = 10_000;
 const LATENCY_RATE: f64 = 1_000.0;
 const INGEST_EVENTS: usize = 100_000;
 const INGEST_CLIENTS: usize = 64;
+/// Hooks of the filtered-ingest feed, each with a filter that turns every event away.
+const FILTERED_HOOKS: usize = 16;
 const FANOUT_HOOKS: i64 = 10_000;
 const HANGING_HOOKS: usize = 100;
 const ISOLATION_EVENTS: usize = 1_000;
@@ -44,6 +46,8 @@ const LOG_HOOKS: usize = 10;
 const LOG_EVENTS: i64 = 100_000;
 const QUEUED_EVENTS: i64 = 100_000;
 const LIST_REQUESTS: usize = 200;
+/// Deliveries the hook page lists at once (web/pages/hook_page.rs).
+const HOOK_PAGE_ROWS: usize = 20;
 const DRAIN_SECONDS: u64 = 15;
 
 fn started() -> Instant {
@@ -407,10 +411,12 @@ async fn latency(p: &mut Phase<'_>) {
     ));
 }
 
-/// Ingest: a closed loop of keep-alive clients to a feed without hooks.
+/// Ingest: a closed loop of keep-alive clients to a feed without hooks, then to a feed whose
+/// hooks all have a filter that turns the events away (the filters' cost in the transaction).
 async fn ingest(p: &mut Phase<'_>) {
     let Phase {
         srv,
+        api,
         db,
         token,
         rows,
@@ -418,32 +424,10 @@ async fn ingest(p: &mut Phase<'_>) {
     } = p;
     // --- Ingest: closed loop of keep-alive clients to a feed without hooks. ---
     say!("ingest: {INGEST_EVENTS} events from {INGEST_CLIENTS} keep-alive clients");
-    let ingest_api = Api::new(&srv.url, token);
-    let meter = Meter::start(srv, "ingest");
-    let (elapsed, ok, failed) = {
-        let (client, url, token) = (
-            ingest_api.client.clone(),
-            ingest_api.base.clone(),
-            token.clone(),
-        );
-        closed_loop(INGEST_CLIENTS, INGEST_EVENTS, Duration::from_secs(60), move |i| {
-            let (client, url, token) = (client.clone(), url.clone(), token.clone());
-            async move { post_event(&client, &url, "i", &token, &format!("ing-{i}")).await == 202 }
-        })
-        .await
-    };
-    meter.done(ok as f64, "event");
-    check(
-        failed == 0 && ok == INGEST_EVENTS,
-        &format!("{ok} of {INGEST_EVENTS} events answered 202"),
-    );
-    let stored = seed::one(
-        db,
-        "SELECT count(*) FROM events WHERE feed_id = ?1",
-        [seed::feed_id(db, "i")],
-    );
-    check(stored == ok as i64, &format!("{stored} events are stored"));
-    let ingest = ok as f64 / elapsed.as_secs_f64();
+    let ingest = ingest_run(srv, token, db, "i", |i| {
+        server::ping_envelope(&format!("ing-{i}"))
+    })
+    .await;
     say!("ingest: {} events/s", thousands(ingest));
     rows.push(Row::new(
         "Ingest, POST /events, each durable before its 202",
@@ -454,7 +438,103 @@ async fn ingest(p: &mut Phase<'_>) {
         "≥ 10,000 events/s",
         Some(ingest >= 10_000.0),
     ));
+
+    // --- The same through FILTERED_HOOKS hooks whose filters turn every event away. ---
+    api.create_feed("if").await;
+    for k in 0..FILTERED_HOOKS {
+        let (status, body) = api
+            .post(
+                "/feeds/if/hooks",
+                &serde_json::json!({"kind": "http", "name": format!("filtered {k}"), "events": ["package.added"],
+                        "config": {"url": "http://127.0.0.1:9/"},
+                        "filter": {"packages": ["MyCompany.*"], "prerelease": "exclude"}}),
+            )
+            .await;
+        check(status == 201, &format!("filtered hook: {status} {body}"));
+    }
+    say!("ingest: the same through {FILTERED_HOOKS} hook filters that turn every event away");
+    let added: serde_json::Value = serde_json::from_str(include_str!(
+        "../../tests/fixtures/spec-examples/package.added.json"
+    ))
+    .unwrap();
+    let filtered = ingest_run(srv, token, db, "if", move |i| {
+        let mut e = added.clone();
+        e["Identifier"] = serde_json::json!(format!("flt-{i}"));
+        e["Payload"]["PackageIdentifier"] = serde_json::json!("Other.Package");
+        serde_json::to_vec(&e).unwrap()
+    })
+    .await;
+    let turned_away = seed::one(db, "SELECT count(*) FROM filtered_events", []);
+    check(
+        turned_away == (INGEST_EVENTS * FILTERED_HOOKS) as i64,
+        &format!("{turned_away} filter verdicts recorded"),
+    );
+    let deliveries = seed::one(
+        db,
+        "SELECT count(*) FROM deliveries d JOIN events e ON e.id = d.event_id WHERE e.feed_id = ?1",
+        [seed::feed_id(db, "if")],
+    );
+    check(
+        deliveries == 0,
+        &format!("{deliveries} deliveries made past the filters"),
+    );
+    rows.push(Row::new(
+        "Ingest through 16 hook filters that turn each event away (each verdict recorded)",
+        format!(
+            "{} events/s = {:.0}% of ingest without hooks",
+            thousands(filtered),
+            100.0 * filtered / ingest
+        ),
+        "not measurably slower",
+        None,
+    ));
     print_problems(srv);
+}
+
+/// INGEST_EVENTS envelopes from INGEST_CLIENTS keep-alive clients to `feed`, each checked
+/// answered 202 and stored; events/s.
+async fn ingest_run(
+    srv: &Server,
+    token: &str,
+    db: &rusqlite::Connection,
+    feed: &'static str,
+    envelope: impl Fn(usize) -> Vec<u8> + Clone + Send + Sync + 'static,
+) -> f64 {
+    let ingest_api = Api::new(&srv.url, token);
+    let meter = Meter::start(
+        srv,
+        if feed == "i" {
+            "ingest"
+        } else {
+            "ingest-filtered"
+        },
+    );
+    let (elapsed, ok, failed) =
+        {
+            let (client, url, token) = (
+                ingest_api.client.clone(),
+                ingest_api.base.clone(),
+                token.to_owned(),
+            );
+            closed_loop(INGEST_CLIENTS, INGEST_EVENTS, Duration::from_secs(60), move |i| {
+            let (client, url, token, envelope) =
+                (client.clone(), url.clone(), token.clone(), envelope.clone());
+            async move { post_envelope(&client, &url, feed, &token, envelope(i)).await == 202 }
+        })
+        .await
+        };
+    meter.done(ok as f64, "event");
+    check(
+        failed == 0 && ok == INGEST_EVENTS,
+        &format!("{ok} of {INGEST_EVENTS} events answered 202"),
+    );
+    let stored = seed::one(
+        db,
+        "SELECT count(*) FROM events WHERE feed_id = ?1",
+        [seed::feed_id(db, feed)],
+    );
+    check(stored == ok as i64, &format!("{stored} events are stored"));
+    ok as f64 / elapsed.as_secs_f64()
 }
 
 /// Fan-out: one event to 10,000 hooks.
@@ -1034,7 +1114,7 @@ async fn hook_page(base: &str, password: &str, hook: i64, newest: i64) -> Row {
                 let html = String::from_utf8_lossy(&html);
                 assert!(
                     html.contains(&format!("/feeds/big/deliveries/{newest}\""))
-                        && html.matches("/feeds/big/deliveries/").count() >= 50,
+                        && html.matches("/feeds/big/deliveries/").count() >= HOOK_PAGE_ROWS,
                     "the hook page lists the hook's newest deliveries"
                 );
             }

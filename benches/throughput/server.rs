@@ -250,7 +250,7 @@ pub fn ping_envelope(identifier: &str) -> Vec<u8> {
 
 pub const EVENT_CONTENT_TYPE: &str = "application/vnd.myget.webhooks.v1+json";
 
-/// Posts one event; returns the status.
+/// Posts one ping event; returns the status.
 pub async fn post_event(
     client: &reqwest::Client,
     base: &str,
@@ -258,11 +258,22 @@ pub async fn post_event(
     token: &str,
     identifier: &str,
 ) -> u16 {
+    post_envelope(client, base, feed, token, ping_envelope(identifier)).await
+}
+
+/// Posts one envelope; returns the status.
+pub async fn post_envelope(
+    client: &reqwest::Client,
+    base: &str,
+    feed: &str,
+    token: &str,
+    envelope: Vec<u8>,
+) -> u16 {
     match client
         .post(format!("{base}/api/v1/feeds/{feed}/events"))
         .bearer_auth(token)
         .header("content-type", EVENT_CONTENT_TYPE)
-        .body(ping_envelope(identifier))
+        .body(envelope)
         .send()
         .await
     {
