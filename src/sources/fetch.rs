@@ -237,17 +237,10 @@ impl Session {
                 request = request.header(header::IF_MODIFIED_SINCE, lm);
             }
         }
-        let response = request.send().await.map_err(|e| {
-            FetchError::Network(
-                describe(
-                    &e,
-                    &parsed,
-                    CONNECT_TIMEOUT.min(self.upstream.timeout),
-                    self.upstream.timeout,
-                )
-                .message,
-            )
-        })?;
+        let response = request
+            .send()
+            .await
+            .map_err(|e| self.network(&e, &parsed))?;
         let status = response.status();
         if status == reqwest::StatusCode::NOT_MODIFIED && previous.is_some() {
             return Ok(None);
@@ -278,17 +271,7 @@ impl Session {
         let mut body = Vec::new();
         let mut stream = response.bytes_stream();
         while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|e| {
-                FetchError::Network(
-                    describe(
-                        &e,
-                        &parsed,
-                        CONNECT_TIMEOUT.min(self.upstream.timeout),
-                        self.upstream.timeout,
-                    )
-                    .message,
-                )
-            })?;
+            let chunk = chunk.map_err(|e| self.network(&e, &parsed))?;
             if body.len() + chunk.len() > MAX_DOCUMENT {
                 return Err(FetchError::TooLarge {
                     url: url.to_owned(),
@@ -300,6 +283,12 @@ impl Session {
             body = gunzip(&body).map_err(|m| FetchError::malformed(url, m))?;
         }
         Ok(Some((body, validators)))
+    }
+
+    /// A request that failed on the way, in the words deliveries use.
+    fn network(&self, e: &reqwest::Error, url: &url::Url) -> FetchError {
+        let timeout = self.upstream.timeout;
+        FetchError::Network(describe(e, url, CONNECT_TIMEOUT.min(timeout), timeout).message)
     }
 
     /// The size of a file (a .nupkg) from a HEAD request, when the server says.

@@ -176,6 +176,23 @@ pub fn start_server_under(wrapper: &[&str], data_dir: &std::path::Path, extra: &
     }
 }
 
+/// A data dir with the user olivia made by the CLI, as an operator would; returns the dir
+/// (kept alive by the caller), the data path and olivia's personal token.
+pub fn data_dir_with_a_user() -> (tempfile::TempDir, std::path::PathBuf, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    // Admin commands need the data dir to exist (only `serve` makes one).
+    std::fs::create_dir(&data).unwrap();
+    let (code, _, err) = run_command(
+        &data,
+        &["user", "add", "olivia", "--password-stdin"],
+        "a long enough password\n",
+    );
+    assert_eq!(code, 0, "{err}");
+    let (_, token, _) = run_command(&data, &["token", "create", "--user", "olivia"], "");
+    (dir, data, token.trim().to_owned())
+}
+
 /// Runs a subcommand with `stdin` as standard input; returns (exit code, stdout, stderr).
 pub fn run_command(
     data_dir: &std::path::Path,

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::cli::{Server, run_command, start_server};
+use crate::cli::{Server, data_dir_with_a_user, start_server};
 use crate::receiver::{Receiver, Reply};
 
 async fn start(data: std::path::PathBuf) -> Server {
@@ -29,18 +29,7 @@ async fn start(data: std::path::PathBuf) -> Server {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_accepted_event_is_delivered_across_repeated_kill_9() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    // Admin commands need the data dir to exist (only `serve` makes one).
-    std::fs::create_dir(&data).unwrap();
-    let (code, _, err) = run_command(
-        &data,
-        &["user", "add", "olivia", "--password-stdin"],
-        "a long enough password\n",
-    );
-    assert_eq!(code, 0, "{err}");
-    let (_, token, _) = run_command(&data, &["token", "create", "--user", "olivia"], "");
-    let token = token.trim().to_owned();
+    let (_dir, data, token) = data_dir_with_a_user();
     let rx = Receiver::start(Reply::Status(200)).await;
 
     let mut server = start(data.clone()).await;

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::cli::{run_command, start_server_under};
+use crate::cli::{data_dir_with_a_user, start_server_under};
 use crate::helpers::spec_example;
 
 const EVENTS: usize = 20;
@@ -22,17 +22,7 @@ fn wal_syncs(log: &std::path::Path) -> usize {
 
 /// The WAL syncs made while `EVENTS` events were posted one by one with `--sync <mode>`.
 async fn syncs_while_posting(mode: &str) -> usize {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    std::fs::create_dir(&data).unwrap();
-    let (code, _, err) = run_command(
-        &data,
-        &["user", "add", "olivia", "--password-stdin"],
-        "a long enough password\n",
-    );
-    assert_eq!(code, 0, "{err}");
-    let (_, token, _) = run_command(&data, &["token", "create", "--user", "olivia"], "");
-    let token = token.trim().to_owned();
+    let (dir, data, token) = data_dir_with_a_user();
     let trace = dir.path().join("strace.log");
     let trace_arg = trace.to_str().unwrap().to_owned();
     let (data2, mode2) = (data.clone(), mode.to_owned());
