@@ -247,6 +247,7 @@ impl HookForm {
             enabled: Some(enabled),
             config: Some(Value::Object(config)),
             filter: Some(filter_json),
+            templates: None,
         };
         (form, input, local)
     }
