@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 
 use super::errors::{io_kind, is_tls};
 use super::format::{clean, html_escape};
-use super::http_client::config_error;
+use super::http_client::NotSent;
 use super::preview::{EmailPreview, Wire};
 use super::redact::Redactor;
 use super::wording::templated;
@@ -201,7 +201,7 @@ impl EmailConfig {
 impl Sender for EmailConfig {
     type Wire = Mail;
 
-    fn prepare(&self, ev: &OutgoingEvent<'_>) -> Result<Mail, Attempt> {
+    fn prepare(&self, ev: &OutgoingEvent<'_>) -> Result<Mail, NotSent> {
         let mut request = RequestLog {
             url: self.url(),
             method: "SMTP".into(),
@@ -209,7 +209,7 @@ impl Sender for EmailConfig {
         };
         let (subject, text, html, message) = self
             .message(ev)
-            .map_err(|e| config_error(request.clone(), e))?;
+            .map_err(|e| NotSent::new(request.clone(), e))?;
         request.headers = vec![
             ("From".into(), self.from.clone()),
             ("To".into(), self.to.join(", ")),
@@ -247,7 +247,7 @@ impl Sender for EmailConfig {
             request, message, ..
         } = match self.prepare(ev) {
             Ok(mail) => mail,
-            Err(not_sent) => return redactor.attempt(not_sent),
+            Err(not_sent) => return redactor.attempt(not_sent.attempt()),
         };
         let started = Instant::now();
         let result = deliver(self, ctx, &message).await;

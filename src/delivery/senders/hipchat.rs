@@ -2,7 +2,7 @@
 use serde_json::{Value, json};
 
 use super::format::truncate;
-use super::http_client::{self, Post, Received, ServiceCall, Verdict, judge_status};
+use super::http_client::{self, NotSent, Post, Received, ServiceCall, Verdict, judge_status};
 use super::redact::Redactor;
 use super::wording::templated;
 use super::{OutgoingEvent, SendContext, Sender};
@@ -52,7 +52,7 @@ impl HipchatConfig {
 impl Sender for HipchatConfig {
     type Wire = Post;
 
-    fn prepare(&self, ev: &OutgoingEvent<'_>) -> Result<Post, Attempt> {
+    fn prepare(&self, ev: &OutgoingEvent<'_>) -> Result<Post, NotSent> {
         let body = self.payload(ev).map_err(http_client::unprepared)?;
         let address = format!(
             "{}/v2/room/{}/notification",

@@ -1,6 +1,6 @@
 //! `http` hooks: the stored envelope, byte for byte, POSTed with the MyGet wire-format headers
 //! and, with a secret, a Standard Webhooks signature (API.md, "Delivery wire format").
-use super::http_client::{self, Post, judge_status};
+use super::http_client::{self, NotSent, Post, judge_status};
 use super::redact::Redactor;
 use super::{OutgoingEvent, SendContext, Sender};
 use crate::delivery::attempt::{Attempt, RequestLog};
@@ -28,14 +28,14 @@ impl HttpConfig {
 impl Sender for HttpConfig {
     type Wire = Post;
 
-    fn prepare(&self, ev: &OutgoingEvent<'_>) -> Result<Post, Attempt> {
+    fn prepare(&self, ev: &OutgoingEvent<'_>) -> Result<Post, NotSent> {
         let request = RequestLog {
             url: self.url.clone(),
             method: "POST".into(),
             ..RequestLog::default()
         };
         let url = url::Url::parse(&self.url).map_err(|e| {
-            http_client::config_error(request.clone(), format!("the hook's URL is not valid: {e}"))
+            NotSent::new(request.clone(), format!("the hook's URL is not valid: {e}"))
         })?;
         let mut headers = vec![
             ("User-Agent".to_owned(), USER_AGENT.to_owned()),
@@ -46,7 +46,7 @@ impl Sender for HttpConfig {
         ];
         if let Some(secret) = &self.secret {
             let key = signing::parse_secret(secret.expose()).map_err(|e| {
-                http_client::config_error(
+                NotSent::new(
                     request.clone(),
                     format!("the hook's secret is unusable: {e}"),
                 )
@@ -63,7 +63,7 @@ impl Sender for HttpConfig {
                 template::render(value, ev.parsed, &ev.extras, None)
                     .map(|v| v.replace(['\r', '\n'], " "))
                     .map_err(|e| {
-                        http_client::config_error(
+                        NotSent::new(
                             request.clone(),
                             format!("the template of header {name} fails: {e}"),
                         )

@@ -417,16 +417,36 @@ pub fn config_error(request: RequestLog, message: impl Into<String>) -> Attempt 
     Attempt::not_sent(request, ErrorKind::Config, message, AttemptClass::Permanent)
 }
 
+/// A request that cannot be built: a setting or the owner's template is unusable. Becomes
+/// the attempt that failed for it (error kind `config`), or the preview's error.
+#[derive(Debug)]
+pub struct NotSent {
+    /// What the log shows of the request that was not made.
+    pub request: RequestLog,
+    pub reason: String,
+}
+
+impl NotSent {
+    pub fn new(request: RequestLog, reason: impl Into<String>) -> Self {
+        NotSent {
+            request,
+            reason: reason.into(),
+        }
+    }
+
+    pub fn attempt(self) -> Attempt {
+        config_error(self.request, self.reason)
+    }
+}
+
 /// A POST that cannot be built because the owner's template fails: logged with the method
 /// alone and the reason.
-pub fn unprepared(reason: String) -> Attempt {
-    config_error(
-        RequestLog {
-            method: "POST".into(),
-            ..RequestLog::default()
-        },
-        reason,
-    )
+pub fn unprepared(reason: String) -> NotSent {
+    let request = RequestLog {
+        method: "POST".into(),
+        ..RequestLog::default()
+    };
+    NotSent::new(request, reason)
 }
 
 /// A POST to a service's API (HipChat, Slack, Teams, Twilio, X).
@@ -445,7 +465,7 @@ pub struct ServiceCall<'a> {
 pub fn service_post(
     call: ServiceCall<'_>,
     headers: impl FnOnce(&url::Url) -> Vec<(String, String)>,
-) -> Result<Post, Attempt> {
+) -> Result<Post, NotSent> {
     let url = match url::Url::parse(call.address) {
         Ok(url) => url,
         Err(e) => {
@@ -459,7 +479,7 @@ pub fn service_post(
                 method: "POST".into(),
                 ..RequestLog::default()
             };
-            return Err(config_error(
+            return Err(NotSent::new(
                 request,
                 format!("{} is not valid: {e}", call.what),
             ));
@@ -486,11 +506,11 @@ pub fn service_post(
 pub async fn send_prepared(
     ctx: &SendContext,
     redactor: &Redactor,
-    prepared: Result<Post, Attempt>,
+    prepared: Result<Post, NotSent>,
     judge: impl FnOnce(&Received) -> Verdict,
 ) -> Attempt {
     match prepared {
         Ok(p) => finish(post(ctx, p).await, redactor, judge),
-        Err(not_sent) => redactor.attempt(not_sent),
+        Err(not_sent) => redactor.attempt(not_sent.attempt()),
     }
 }

@@ -113,9 +113,9 @@ pub trait Sender {
     /// What this kind puts on the wire: an HTTP request or a mail message.
     type Wire: Into<preview::Wire>;
 
-    /// Builds the request; a setting or template that cannot be used is the attempt that
-    /// failed for it (error kind `config`), not yet redacted.
-    fn prepare(&self, ev: &OutgoingEvent<'_>) -> Result<Self::Wire, Attempt>;
+    /// Builds the request; a setting or template that cannot be used says why (not yet
+    /// redacted).
+    fn prepare(&self, ev: &OutgoingEvent<'_>) -> Result<Self::Wire, http_client::NotSent>;
 
     /// Every secret of the hook, for [`Redactor`].
     fn redactor(&self) -> Redactor;
@@ -141,7 +141,7 @@ impl HookConfig {
             let redactor = c.redactor();
             c.prepare(ev)
                 .map(|wire| Into::<preview::Wire>::into(wire).redacted(&redactor))
-                .map_err(|a| redactor.text(&a.error.map(|e| e.message).unwrap_or_default()))
+                .map_err(|n| redactor.text(&n.reason))
         })
     }
 }

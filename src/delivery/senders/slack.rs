@@ -2,7 +2,7 @@
 use serde_json::{Map, Value, json};
 
 use super::format::{facts, slack_escape};
-use super::http_client::{self, Post, Received, ServiceCall, Verdict, judge_status};
+use super::http_client::{self, NotSent, Post, Received, ServiceCall, Verdict, judge_status};
 use super::redact::Redactor;
 use super::wording::templated;
 use super::{OutgoingEvent, SendContext, Sender};
@@ -67,7 +67,7 @@ fn built_in_text(rendered: &Rendered) -> String {
 impl Sender for SlackConfig {
     type Wire = Post;
 
-    fn prepare(&self, ev: &OutgoingEvent<'_>) -> Result<Post, Attempt> {
+    fn prepare(&self, ev: &OutgoingEvent<'_>) -> Result<Post, NotSent> {
         let body = self.payload(ev).map_err(http_client::unprepared)?;
         let call = ServiceCall {
             what: "the Slack webhook URL",

@@ -4,7 +4,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde_json::Value;
 
 use super::format::truncate;
-use super::http_client::{self, Post, Received, ServiceCall, Verdict, judge_status};
+use super::http_client::{self, NotSent, Post, Received, ServiceCall, Verdict, judge_status};
 use super::redact::Redactor;
 use super::wording::templated;
 use super::{OutgoingEvent, SendContext, Sender};
@@ -47,7 +47,7 @@ impl TwilioConfig {
 impl Sender for TwilioConfig {
     type Wire = Post;
 
-    fn prepare(&self, ev: &OutgoingEvent<'_>) -> Result<Post, Attempt> {
+    fn prepare(&self, ev: &OutgoingEvent<'_>) -> Result<Post, NotSent> {
         let form = self.form(ev).map_err(http_client::unprepared)?;
         let address = format!(
             "{}/2010-04-01/Accounts/{}/Messages.json",

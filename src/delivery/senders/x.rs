@@ -4,7 +4,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::format::truncate;
-use super::http_client::{self, Post, Received, ServiceCall, Verdict, judge_status};
+use super::http_client::{self, NotSent, Post, Received, ServiceCall, Verdict, judge_status};
 use super::redact::Redactor;
 use super::wording::templated;
 use super::{OutgoingEvent, SendContext, Sender};
@@ -111,7 +111,7 @@ impl XConfig {
 impl Sender for XConfig {
     type Wire = Post;
 
-    fn prepare(&self, ev: &OutgoingEvent<'_>) -> Result<Post, Attempt> {
+    fn prepare(&self, ev: &OutgoingEvent<'_>) -> Result<Post, NotSent> {
         let text = self.text(ev).map_err(http_client::unprepared)?;
         let address = self.endpoint();
         let call = ServiceCall {
