@@ -5,6 +5,7 @@ use super::DomainError;
 use super::access::FeedAccess;
 use super::hook_config::{HookConfig, HookKind};
 use super::hook_filter::HookFilter;
+use super::hook_preview::Draft;
 use super::hook_templates::HookTemplates;
 use super::names::label;
 use super::secret_box::SecretBox;
@@ -246,6 +247,17 @@ fn validate(input: &HookInput, previous: Option<&Hook>) -> Result<Validated, Dom
         }),
         _ => Err(DomainError::Invalid(errors)),
     }
+}
+
+/// The settings `input` would save over `previous`, without saving: what the preview tries.
+pub(super) fn draft_of(input: &HookInput, previous: Option<&Hook>) -> Result<Draft, DomainError> {
+    let v = validate(input, previous)?;
+    Ok(Draft {
+        events: v.events,
+        filter: v.filter,
+        templates: v.templates,
+        config: v.config,
+    })
 }
 
 /// The kind a create names, or an edit's (which cannot change).

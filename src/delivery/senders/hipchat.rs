@@ -1,7 +1,7 @@
 //! `hipchat` hooks: a room notification through HipChat Server's v2 API.
 use serde_json::{Value, json};
 
-use super::format::truncate;
+use super::format::{html_escape, truncate};
 use super::http_client::{self, NotSent, Post, Received, ServiceCall, Verdict, judge_status};
 use super::redact::Redactor;
 use super::wording::templated;
@@ -28,18 +28,19 @@ impl HipchatConfig {
 
     /// The notification's JSON body: the HTML rendering (values escaped by `render`), or, if
     /// that is too long for HipChat, the plain text cut to fit (cutting HTML could break a tag).
-    /// The notification: the owner's template as text, or the built-in HTML (text when that
-    /// is too long).
+    /// The notification: HipChat's HTML, from the owner's template (values HTML-escaped) or
+    /// the built-in wording; the built-in plain text when its HTML is too long.
     pub fn payload(&self, ev: &OutgoingEvent<'_>) -> Result<Value, String> {
         let envelope = ev.parsed;
         let rendered = render(envelope);
-        let (message, format) = if let Some(text) = templated(ev, TemplatePart::Text, None)? {
-            (truncate(text.trim_end(), MAX_MESSAGE), "text")
-        } else if rendered.html.trim_end().chars().count() <= MAX_MESSAGE {
-            (rendered.html.trim_end().to_owned(), "html")
-        } else {
-            (truncate(rendered.text.trim_end(), MAX_MESSAGE), "text")
-        };
+        let (message, format) =
+            if let Some(html) = templated(ev, TemplatePart::Text, Some(html_escape))? {
+                (truncate(html.trim_end(), MAX_MESSAGE), "html")
+            } else if rendered.html.trim_end().chars().count() <= MAX_MESSAGE {
+                (rendered.html.trim_end().to_owned(), "html")
+            } else {
+                (truncate(rendered.text.trim_end(), MAX_MESSAGE), "text")
+            };
         Ok(json!({
             "message": message,
             "message_format": format,

@@ -61,7 +61,19 @@ impl Sender for HttpConfig {
             let value = if template::is_template(value) {
                 // The body stays the spec's envelope; only extra headers are templated.
                 template::render(value, ev.parsed, &ev.extras, None)
-                    .map(|v| v.replace(['\r', '\n'], " "))
+                    .map(|v| {
+                        // A header is one line of printable ASCII; anything else in a value
+                        // would make the request unsendable.
+                        v.chars()
+                            .map(|c| {
+                                if c.is_ascii_graphic() || c == ' ' {
+                                    c
+                                } else {
+                                    '?'
+                                }
+                            })
+                            .collect::<String>()
+                    })
                     .map_err(|e| {
                         NotSent::new(
                             request.clone(),

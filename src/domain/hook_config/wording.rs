@@ -57,7 +57,8 @@ pub const SLACK: &[Wording] = &[(
     "{{ summary }}{% for link in links %}{% if loop.first %}\n{% else %} | {% endif %}<{{ link.url }}|{{ link.label }}>{% endfor %}",
 )];
 pub const TEAMS: &[Wording] = &[(TemplatePart::Text, "{{ summary }}")];
-pub const HIPCHAT: &[Wording] = &[(TemplatePart::Text, "{{ text }}")];
+/// HipChat messages are HTML: values are escaped.
+pub const HIPCHAT: &[Wording] = &[(TemplatePart::Text, "{{ html }}")];
 pub const TWILIO: &[Wording] = &[(
     TemplatePart::Text,
     "{{ summary }}{% if links %}\n{{ links[0].url }}{% endif %}",
