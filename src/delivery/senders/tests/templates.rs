@@ -66,7 +66,9 @@ fn message_of(kind: &str, r: &RequestPreview) -> String {
 
 /// Each chat and SMS kind with settings for a server at `base`, its escape of values, and the
 /// name `message_of` knows it by.
-fn chat_kinds(base: &str) -> Vec<(&'static str, HookKind, Value, fn(&str) -> String)> {
+type ChatKind = (&'static str, HookKind, Value, fn(&str) -> String);
+
+fn chat_kinds(base: &str) -> Vec<ChatKind> {
     let plain: fn(&str) -> String = str::to_owned;
     vec![
         (
