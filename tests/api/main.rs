@@ -29,5 +29,6 @@ mod services;
 mod sources_npm;
 mod sources_nuget;
 mod ssrf;
+mod templates;
 mod ui;
 mod verdaccio;
