@@ -286,7 +286,7 @@ fn services(
         upstream,
         base_url.as_str(),
     ));
-    let (attempt_writer, attempt_writer_task) = AttemptWriter::start(db.clone());
+    let (attempt_writer, attempt_writer_task) = AttemptWriter::start(db.clone(), wake.clone());
     let worker = Arc::new(Worker::new(
         db.clone(),
         secrets.clone(),

@@ -15,12 +15,15 @@ use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use feedhooks::delivery::worker::{MAX_IN_FLIGHT, PER_HOOK};
+use feedhooks::delivery::worker::MAX_IN_FLIGHT;
+use feedhooks::domain::hook_concurrency::DEFAULT_MAX_IN_FLIGHT;
 use receiver::{Hang, Hit, Receiver};
 use server::{Api, Server, post_envelope, post_event};
 use stats::{Row, closed_loop, ms, open_loop, percentile, thousands};
 
 /// Hooks the delivery phase spreads its backlog over; with the server's per-hook limit this
+/// Attempts in flight per hook the seeded hooks have (the default).
+const PER_HOOK: usize = DEFAULT_MAX_IN_FLIGHT as usize;
 /// sets the concurrency of the delivery phase, and so of the limit measured beside it.
 const DELIVERY_HOOKS: usize = 16;
 const LIMIT_REQUESTS: usize = 100_000;

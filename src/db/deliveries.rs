@@ -17,6 +17,10 @@ pub struct Claimed {
     pub hook_id: i64,
     pub hook_updated_at: i64,
     pub hook_enabled: bool,
+    /// Attempts the hook may have in flight at once (1 for an ordered hook).
+    pub hook_limit: i64,
+    /// The hook's next delivery waits for this one to be recorded.
+    pub hook_ordered: bool,
     /// Attempts made before this one.
     pub attempts: i64,
     pub event_identifier: String,
@@ -30,18 +34,20 @@ pub struct ClaimPlan<'a> {
     /// The claimed deliveries are due again then, should this process die meanwhile.
     pub lease_until: i64,
     pub limit: i64,
-    /// Free slots of hooks with attempts in flight; any other hook has `per_hook`.
-    pub free: &'a HashMap<i64, i64>,
-    pub per_hook: i64,
+    /// Attempts in flight, by hook (hooks not named have none); each hook's own
+    /// `max_in_flight` (1 when ordered) bounds what it gets.
+    pub in_flight: &'a HashMap<i64, i64>,
     /// The hook served last; the walk starts after it, so hooks take turns.
     pub after: i64,
 }
 
 /// Claims due deliveries hook by hook, at most each hook's free slots, and returns them with
-/// the last hook served. Each hook costs one seek on `deliveries_pending_by_hook`, so a hook
-/// with a large backlog (a hanging receiver) is stepped over, never scanned, and nothing is
-/// claimed only to be handed back. A claim moves `due_at` to the end of the lease: if the
-/// worker dies, the delivery is due again then, so nothing is lost.
+/// the last hook served. Each hook costs one seek on `deliveries_pending_by_hook` (and one on
+/// its row for its limits), so a hook with a large backlog (a hanging receiver) is stepped
+/// over, never scanned, and nothing is claimed only to be handed back. An ordered hook gets
+/// its oldest pending delivery only, and only when it is due and nothing of the hook is in
+/// flight: a retrying (or claimed) head holds the rest. A claim moves `due_at` to the end of
+/// the lease: if the worker dies, the delivery is due again then, so nothing is lost.
 pub fn claim_due(c: &mut Connection, plan: &ClaimPlan<'_>) -> Result<(Vec<Claimed>, i64), DbError> {
     let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut ids: Vec<i64> = Vec::new();
@@ -50,6 +56,13 @@ pub fn claim_due(c: &mut Connection, plan: &ClaimPlan<'_>) -> Result<(Vec<Claime
         let mut next_hook = tx.prepare_cached(
             "SELECT hook_id, due_at FROM deliveries WHERE status = 'pending' AND hook_id > ?1
              ORDER BY hook_id, due_at LIMIT 1",
+        )?;
+        let mut limits_of_hook =
+            tx.prepare_cached("SELECT max_in_flight, ordered FROM hooks WHERE id = ?1")?;
+        // The head of an ordered hook: its oldest pending delivery, due or not.
+        let mut head_of_hook = tx.prepare_cached(
+            "SELECT id, due_at FROM deliveries WHERE hook_id = ?1 AND status = 'pending'
+             ORDER BY id LIMIT 1",
         )?;
         let mut due_of_hook = tx.prepare_cached(
             "SELECT id FROM deliveries WHERE status = 'pending' AND hook_id = ?1 AND due_at <= ?2
@@ -71,8 +84,33 @@ pub fn claim_due(c: &mut Connection, plan: &ClaimPlan<'_>) -> Result<(Vec<Claime
                 break;
             }
             after = hook;
-            let free = plan.free.get(&hook).copied().unwrap_or(plan.per_hook);
-            if free <= 0 || due.is_none_or(|d| d > plan.now) {
+            if due.is_none_or(|d| d > plan.now) {
+                continue;
+            }
+            let Some((max, ordered)) = limits_of_hook
+                .query_row([hook], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, bool>(1)?)))
+                .optional()?
+            else {
+                continue;
+            };
+            let busy = plan.in_flight.get(&hook).copied().unwrap_or(0);
+            if ordered {
+                if busy > 0 {
+                    continue;
+                }
+                let head: Option<(i64, Option<i64>)> = head_of_hook
+                    .query_row([hook], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()?;
+                if let Some((id, Some(d))) = head
+                    && d <= plan.now
+                {
+                    ids.push(id);
+                    last = hook;
+                }
+                continue;
+            }
+            let free = max - busy;
+            if free <= 0 {
                 continue;
             }
             let take = free.min(plan.limit - ids.len() as i64);
@@ -94,7 +132,8 @@ pub fn claim_due(c: &mut Connection, plan: &ClaimPlan<'_>) -> Result<(Vec<Claime
         .execute(params![plan.lease_until, list])?;
     let claimed = {
         let mut st = tx.prepare_cached(
-            "SELECT d.id, d.hook_id, h.updated_at, h.enabled, d.attempts, e.identifier, e.event_type, e.body
+            "SELECT d.id, d.hook_id, h.updated_at, h.enabled, d.attempts, e.identifier, e.event_type, e.body,
+                    CASE WHEN h.ordered THEN 1 ELSE h.max_in_flight END, h.ordered
              FROM deliveries d JOIN hooks h ON h.id = d.hook_id JOIN events e ON e.id = d.event_id
              WHERE d.id IN (SELECT value FROM json_each(?1)) ORDER BY d.id",
         )?;
@@ -108,6 +147,8 @@ pub fn claim_due(c: &mut Connection, plan: &ClaimPlan<'_>) -> Result<(Vec<Claime
                 event_identifier: r.get(5)?,
                 event_type: r.get(6)?,
                 envelope: r.get(7)?,
+                hook_limit: r.get(8)?,
+                hook_ordered: r.get(9)?,
             })
         })?
         .collect::<Result<Vec<_>, _>>()?
@@ -144,6 +185,9 @@ pub struct DeliveryUpdate {
     pub next: NextStep,
     /// The outcome line, for lists: "answered 200", "timeout: no answer within 15s"...
     pub outcome: String,
+    /// Of an ordered hook: its next delivery becomes claimable once this is recorded, so the
+    /// writer rings the worker then.
+    pub ordered: bool,
 }
 
 /// A hook is disabled when this many deliveries in a row have failed for good.
@@ -248,6 +292,30 @@ pub fn next_due(c: &Connection) -> Result<Option<i64>, DbError> {
         [PARKED],
         |r| r.get(0),
     )?)
+}
+
+/// Of an ordered hook: its oldest pending delivery, which holds the others, and how many
+/// pending deliveries wait behind it.
+pub fn ordered_head(c: &Connection, hook_id: i64) -> Result<Option<(DeliveryRow, i64)>, DbError> {
+    let head = c
+        .query_row(
+            &format!(
+                "SELECT {DELIVERY_COLUMNS} {DELIVERY_FROM}
+                 WHERE d.hook_id = ?1 AND d.status = 'pending' ORDER BY d.id LIMIT 1"
+            ),
+            [hook_id],
+            delivery_row,
+        )
+        .optional()?;
+    let Some(head) = head else {
+        return Ok(None);
+    };
+    let behind: i64 = c.query_row(
+        "SELECT count(*) FROM deliveries WHERE hook_id = ?1 AND status = 'pending' AND id > ?2",
+        [hook_id, head.id],
+        |r| r.get(0),
+    )?;
+    Ok(Some((head, behind)))
 }
 
 /// (pending deliveries, due time of the oldest one due now) for metrics.

@@ -9,6 +9,7 @@ use tokio::task::JoinHandle;
 use crate::db::Db;
 use crate::db::deliveries::{DeliveryUpdate, record};
 use crate::domain::time::now_ms;
+use crate::domain::wake::Wake;
 
 const MAX_BATCH: usize = 512;
 
@@ -19,9 +20,9 @@ pub struct AttemptWriter {
 impl AttemptWriter {
     /// Starts the recording task; it ends once every `AttemptWriter` is dropped and the queue is
     /// written out.
-    pub fn start(db: Db) -> (AttemptWriter, JoinHandle<()>) {
+    pub fn start(db: Db, wake: Wake) -> (AttemptWriter, JoinHandle<()>) {
         let (tx, rx) = mpsc::unbounded_channel();
-        (AttemptWriter { tx }, tokio::spawn(run(db, rx)))
+        (AttemptWriter { tx }, tokio::spawn(run(db, wake, rx)))
     }
 
     pub fn send(&self, c: DeliveryUpdate) {
@@ -30,7 +31,7 @@ impl AttemptWriter {
     }
 }
 
-async fn run(db: Db, mut rx: mpsc::UnboundedReceiver<DeliveryUpdate>) {
+async fn run(db: Db, wake: Wake, mut rx: mpsc::UnboundedReceiver<DeliveryUpdate>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let done = std::sync::Arc::new(std::mem::take(&mut batch));
@@ -43,7 +44,13 @@ async fn run(db: Db, mut rx: mpsc::UnboundedReceiver<DeliveryUpdate>) {
                 .write(move |c| record(c, chunk.as_slice(), now_ms()))
                 .await
             {
-                Ok(()) => break,
+                Ok(()) => {
+                    // The next delivery of an ordered hook is claimable only from now on.
+                    if done.iter().any(|d| d.ordered) {
+                        wake.ring();
+                    }
+                    break;
+                }
                 Err(e) => {
                     tracing::warn!(error = %e, results = done.len(), "recording attempt results failed; retrying");
                     tokio::time::sleep(wait).await;

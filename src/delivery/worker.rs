@@ -1,6 +1,7 @@
 //! The delivery worker: claims due deliveries, sends each with its hook's sender, and hands
-//! the result to the attempt writer. Concurrency is bounded overall and per hook, so a hanging
-//! receiver holds at most its own few slots and never delays the others.
+//! the result to the attempt writer. Concurrency is bounded overall and per hook (the hook's
+//! `max_in_flight`, one for an ordered hook), so a hanging receiver holds at most its own few
+//! slots and never delays the others.
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -30,10 +31,8 @@ use crate::events::EventType;
 use crate::events::template::Extras;
 
 /// Attempts in flight at once, over all hooks. Large enough that more than a hundred hanging
-/// receivers, each holding its PER_HOOK slots until the timeout, leave room for the others.
+/// receivers, each holding its default 8 slots until the timeout, leave room for the others.
 pub const MAX_IN_FLIGHT: usize = 1024;
-/// Attempts in flight at once for one hook.
-pub const PER_HOOK: usize = 8;
 const CLAIM_BATCH: usize = 128;
 
 pub struct Worker {
@@ -90,11 +89,9 @@ impl Worker {
         if free == 0 {
             return Ok(0);
         }
-        let free_by_hook: HashMap<i64, i64> = {
+        let busy: HashMap<i64, i64> = {
             let map = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
-            map.iter()
-                .map(|(id, n)| (*id, PER_HOOK.saturating_sub(*n) as i64))
-                .collect()
+            map.iter().map(|(id, n)| (*id, *n as i64)).collect()
         };
         let now = now_ms();
         let lease_until = now + self.lease.as_millis() as i64;
@@ -106,8 +103,7 @@ impl Worker {
                     now,
                     lease_until,
                     limit: free as i64,
-                    free: &free_by_hook,
-                    per_hook: PER_HOOK as i64,
+                    in_flight: &busy,
                     after,
                 };
                 claim_due(c, &plan)
@@ -120,7 +116,7 @@ impl Worker {
                 let mut map = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
                 let n = map.entry(c.hook_id).or_default();
                 // The batch may bring a hook more deliveries than it has free slots.
-                let permit = if *n < PER_HOOK {
+                let permit = if (*n as i64) < c.hook_limit {
                     self.slots.clone().try_acquire_owned().ok()
                 } else {
                     None
@@ -142,6 +138,7 @@ impl Worker {
                     attempt: None,
                     next: NextStep::Release,
                     outcome: String::new(),
+                    ordered: c.hook_ordered,
                 }),
             }
         }
@@ -209,6 +206,7 @@ impl Worker {
             attempt: None,
             next: NextStep::Park,
             outcome: outcome.into(),
+            ordered: c.hook_ordered,
         };
         if !c.hook_enabled {
             return park("waiting: the hook is disabled");
@@ -281,6 +279,7 @@ impl Worker {
             attempt: Some(to_row(number, started_at, &attempt, &c.envelope)),
             next,
             outcome: outcome_line(&attempt),
+            ordered: c.hook_ordered,
         }
     }
 

@@ -113,3 +113,22 @@ pub async fn get(
     })
     .await
 }
+
+/// What holds an ordered hook's queue: the delivery at its head, and how many wait behind it.
+pub struct Held {
+    pub head: DeliveryRow,
+    pub behind: i64,
+}
+
+/// Of an ordered hook with deliveries waiting behind another: which one holds them. `None`
+/// for an unordered hook or a queue of at most one.
+pub async fn held_behind(db: &Db, hook: &Hook) -> Result<Option<Held>, DomainError> {
+    if !hook.concurrency.ordered {
+        return Ok(None);
+    }
+    let id = hook.id;
+    let head = db.run(move |c| deliveries::ordered_head(c, id)).await?;
+    Ok(head
+        .filter(|(_, behind)| *behind > 0)
+        .map(|(head, behind)| Held { head, behind }))
+}

@@ -3,6 +3,7 @@ use serde_json::{Map, Value};
 
 use super::DomainError;
 use super::access::FeedAccess;
+use super::hook_concurrency::Concurrency;
 use super::hook_config::{HookConfig, HookKind};
 use super::hook_filter::HookFilter;
 use super::hook_preview::Draft;
@@ -27,6 +28,8 @@ pub struct Hook {
     pub filter: HookFilter,
     /// The owner's wording of its messages, per event.
     pub templates: HookTemplates,
+    /// How many attempts at once, and whether one at a time in order.
+    pub concurrency: Concurrency,
     kind: HookKind,
     /// The settings with their secrets; broken when the key file cannot open those.
     pub config: Result<HookConfig, Broken>,
@@ -71,6 +74,12 @@ pub struct HookInput {
     /// New templates, whole (`null` removes them); left out, they stay.
     #[serde(default, deserialize_with = "present")]
     pub templates: Option<Value>,
+    /// 1..=64; checked here rather than by the parser, so a bad value (`null` included) is a
+    /// 422 naming it.
+    #[serde(default, deserialize_with = "present")]
+    pub max_in_flight: Option<Value>,
+    #[serde(default, deserialize_with = "present")]
+    pub ordered: Option<Value>,
 }
 
 /// A field given as `null` is `Some(Value::Null)`, not absent: `"filter": null` clears.
@@ -126,6 +135,10 @@ pub fn load(row: HookRow, sb: &SecretBox) -> Result<Hook, DomainError> {
             .collect(),
         filter,
         templates,
+        concurrency: Concurrency {
+            max_in_flight: row.max_in_flight,
+            ordered: row.ordered,
+        },
         kind,
         config,
         public,
@@ -190,6 +203,7 @@ struct Validated {
     events: Vec<EventType>,
     filter: HookFilter,
     templates: HookTemplates,
+    concurrency: Concurrency,
     config: HookConfig,
     generated_secret: Option<String>,
 }
@@ -227,6 +241,12 @@ fn validate(input: &HookInput, previous: Option<&Hook>) -> Result<Validated, Dom
         (None, Some(p)) => p.templates.clone(),
         (None, None) => HookTemplates::default(),
     };
+    let concurrency = Concurrency::from_input(
+        input.max_in_flight.as_ref(),
+        input.ordered.as_ref(),
+        previous.map(|p| p.concurrency).unwrap_or_default(),
+        &mut errors,
+    );
     // A broken hook keeps no secrets: the edit must give them again.
     let kept_secrets = previous.and_then(|p| p.config.as_ref().ok());
     let parsed = HookConfig::from_input(kind, &config_input(input, previous), kept_secrets)
@@ -242,6 +262,7 @@ fn validate(input: &HookInput, previous: Option<&Hook>) -> Result<Validated, Dom
             events,
             filter,
             templates,
+            concurrency,
             config: p.config,
             generated_secret: p.generated_secret,
         }),
@@ -346,7 +367,7 @@ pub async fn create_hook(
     let s = seal(&v, sb);
     let feed_id = access.feed.id;
     let kind = v.config.kind().as_str();
-    let (name, enabled) = (v.name.clone(), v.enabled);
+    let (name, enabled, concurrency) = (v.name.clone(), v.enabled, v.concurrency);
     let id = db
         .run(move |c| {
             let w = HookWrite {
@@ -359,6 +380,8 @@ pub async fn create_hook(
                 secrets: s.secrets.as_deref(),
                 filter: s.filter.as_deref(),
                 templates: s.templates.as_deref(),
+                max_in_flight: concurrency.max_in_flight,
+                ordered: concurrency.ordered,
             };
             hooks::insert_hook(c, feed_id, &w, now_ms())
         })
@@ -381,7 +404,7 @@ pub async fn update_hook(
     let s = seal(&v, sb);
     let feed_id = access.feed.id;
     let kind = v.config.kind().as_str();
-    let (name, enabled) = (v.name.clone(), v.enabled);
+    let (name, enabled, concurrency) = (v.name.clone(), v.enabled, v.concurrency);
     let found = db
         .run(move |c| {
             let w = HookWrite {
@@ -394,6 +417,8 @@ pub async fn update_hook(
                 secrets: s.secrets.as_deref(),
                 filter: s.filter.as_deref(),
                 templates: s.templates.as_deref(),
+                max_in_flight: concurrency.max_in_flight,
+                ordered: concurrency.ordered,
             };
             hooks::update_hook(c, feed_id, id, &w, now_ms())
         })

@@ -6,6 +6,7 @@ pub mod error;
 pub mod event_detail;
 pub mod event_writer;
 pub mod feeds;
+pub mod hook_concurrency;
 pub mod hook_config;
 pub mod hook_filter;
 pub mod hook_preview;

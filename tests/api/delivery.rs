@@ -604,7 +604,7 @@ async fn a_hanging_receiver_does_not_delay_other_hooks() {
     healthy.wait_for(40, WAIT).await;
     let held = hang.received().len();
     assert!(
-        held <= feedhooks::delivery::worker::PER_HOOK,
+        held <= feedhooks::domain::hook_concurrency::DEFAULT_MAX_IN_FLIGHT as usize,
         "{held} attempts in flight to one hook"
     );
 }

@@ -37,6 +37,8 @@ async fn raw_hook(app: &TestApp, feed: &str, events: &[&str], enabled: bool) {
                 secrets: None,
                 filter: None,
                 templates: None,
+                max_in_flight: 8,
+                ordered: false,
             };
             feedhooks::db::hooks::insert_hook(c, f.id, &w, 0)
         })

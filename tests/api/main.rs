@@ -19,6 +19,7 @@ mod matrix;
 mod nuget_feed;
 mod oauth;
 mod openapi;
+mod ordering;
 mod proxy;
 mod receiver;
 mod restore;

@@ -2,6 +2,7 @@
 //! including the misbehaviour real receivers show (hanging, resetting, redirecting, huge bodies).
 #![allow(dead_code)]
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -64,6 +65,18 @@ pub struct Receiver {
     arrived: Arc<Notify>,
     script: Arc<Mutex<VecDeque<Reply>>>,
     default: Arc<Mutex<Reply>>,
+    /// Requests read and not yet answered, and the most there ever were at once.
+    open: Arc<AtomicUsize>,
+    peak: Arc<AtomicUsize>,
+}
+
+/// Counts a request as open from its arrival until its answer starts (or the connection ends).
+struct Open(Arc<AtomicUsize>);
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl Receiver {
@@ -80,6 +93,8 @@ impl Receiver {
             arrived: Arc::new(Notify::new()),
             script: Arc::default(),
             default: Arc::new(Mutex::new(default)),
+            open: Arc::default(),
+            peak: Arc::default(),
         };
         let me = r.clone();
         tokio::spawn(async move {
@@ -98,6 +113,12 @@ impl Receiver {
 
     pub fn set_default(&self, reply: Reply) {
         *self.default.lock().unwrap() = reply;
+    }
+
+    /// The most requests this receiver had open at the same time: with replies that take a
+    /// while (`Slow`), the concurrency the server used towards it.
+    pub fn peak(&self) -> usize {
+        self.peak.load(Ordering::SeqCst)
     }
 
     pub fn received(&self) -> Vec<Received> {
@@ -136,6 +157,9 @@ impl Receiver {
                 .unwrap()
                 .pop_front()
                 .unwrap_or_else(|| self.default.lock().unwrap().clone());
+            let open = Open(self.open.clone());
+            let now = self.open.fetch_add(1, Ordering::SeqCst) + 1;
+            self.peak.fetch_max(now, Ordering::SeqCst);
             self.requests.lock().unwrap().push(req);
             self.arrived.notify_waiters();
             let answer = match reply {
@@ -207,6 +231,9 @@ impl Receiver {
                     continue;
                 }
             };
+            // Closed before the answer goes out: the server may start the next request as soon
+            // as it reads this one's answer.
+            drop(open);
             if stream.write_all(&answer).await.is_err() {
                 return;
             }

@@ -25,6 +25,8 @@ pub fn hook_json(h: &Hook) -> Value {
         "config": h.public,
         "filter": h.filter.to_json(),
         "templates": h.templates.to_json(),
+        "max_in_flight": h.concurrency.max_in_flight,
+        "ordered": h.concurrency.ordered,
         "broken": h.broken().map(ToString::to_string),
         "disabled_reason": h.disabled_reason,
         "created_at": rfc3339(h.created_at),

@@ -3,6 +3,7 @@
 use serde_json::{Value, json};
 
 use super::{openapi_inbound, openapi_sources};
+use crate::domain::hook_concurrency::{DEFAULT_MAX_IN_FLIGHT, MAX_IN_FLIGHT_LIMIT};
 use crate::domain::hook_config::HookKind;
 use crate::domain::hook_filter::{BuildResult, Prerelease};
 use crate::events::{EventType, json_schema, template};
@@ -187,7 +188,9 @@ fn hook_schemas() -> Value {
           "events": {"type": "array", "items": {"type": "string", "enum": EventType::ALL.iter().map(|e| e.name()).collect::<Vec<_>>()}},
           "config": {"type": "object", "description": "settings of the kind; secrets are write-only and kept when left out"},
           "filter": {"oneOf": [r("Filter"), {"type": "null"}], "description": "replaces the filter whole; null removes it; left out, it stays"},
-          "templates": {"oneOf": [r("Templates"), {"type": "null"}], "description": "people-channel kinds only; replaces the templates whole; null removes them; left out, they stay"}}},
+          "templates": {"oneOf": [r("Templates"), {"type": "null"}], "description": "people-channel kinds only; replaces the templates whole; null removes them; left out, they stay"},
+          "max_in_flight": max_in_flight_schema(),
+          "ordered": ordered_schema()}},
       "Filter": filter_schema(),
       "Templates": templates_schema(),
       "PreviewRequest": {"type": "object", "required": ["event"], "additionalProperties": false, "properties": {
@@ -195,16 +198,27 @@ fn hook_schemas() -> Value {
           "hook_id": {"type": "integer", "description": "a saved hook; with hook, its fields are edits over it"},
           "event": {"description": "one of the feed's logged events by identifier, or an envelope", "oneOf": [{"type": "string"}, {"type": "object"}]}}},
       "Preview": preview_schema(),
-      "Hook": {"type": "object", "required": ["id", "kind", "name", "enabled", "events", "config", "broken", "disabled_reason", "created_at"], "properties": {
+      "Hook": {"type": "object", "required": ["id", "kind", "name", "enabled", "events", "config", "max_in_flight", "ordered", "broken", "disabled_reason", "created_at"], "properties": {
           "id": {"type": "integer"}, "kind": {"type": "string"}, "name": {"type": "string"}, "enabled": {"type": "boolean"},
           "events": {"type": "array", "items": {"type": "string"}},
           "config": {"type": "object", "description": "settings without secrets; secrets_set names the secrets that have a value"},
           "filter": r("Filter"),
           "templates": r("Templates"),
+          "max_in_flight": max_in_flight_schema(), "ordered": ordered_schema(),
           "broken": {"type": ["string", "null"], "description": "why the hook cannot send: its stored secrets do not open with this server's key file; a PATCH that gives them again mends it"},
           "disabled_reason": {"type": ["string", "null"]}, "created_at": {"type": "string", "format": "date-time"},
           "secret": {"type": "string", "description": "a generated signing secret, in the answer that made it only"}}}
     })
+}
+
+fn max_in_flight_schema() -> Value {
+    json!({"type": "integer", "minimum": 1, "maximum": MAX_IN_FLIGHT_LIMIT, "default": DEFAULT_MAX_IN_FLIGHT,
+           "description": "attempts to this hook in flight at once; an ordered hook has one whatever this says"})
+}
+
+fn ordered_schema() -> Value {
+    json!({"type": "boolean", "default": false,
+           "description": "one delivery at a time, in the order the events were accepted; a retrying delivery holds the later ones, one that fails for good lets the next go"})
 }
 
 /// A hook's templates: per event name, the parts it words (MiniJinja; the envelope is the

@@ -3,6 +3,7 @@
 use serde_json::{Map, Value};
 
 use super::filter_form::FilterForm;
+use crate::domain::hook_concurrency::{DEFAULT_MAX_IN_FLIGHT, max_in_flight_error};
 use crate::domain::hook_config::HookKind;
 use crate::domain::hook_config::fields::{Control, Field};
 use crate::domain::hooks::{Hook, HookInput};
@@ -47,6 +48,10 @@ pub struct HookForm {
     pub events_error: Option<String>,
     pub fields: Vec<FieldView>,
     pub filter: FilterForm,
+    /// As typed (kept when it does not parse, so the owner sees what they wrote).
+    pub max_in_flight: String,
+    pub max_in_flight_error: Option<String>,
+    pub ordered: bool,
     /// http only: make a new signing secret / drop the stored one.
     pub generate_secret: bool,
     pub remove_secret: bool,
@@ -162,6 +167,11 @@ impl HookForm {
             events_error: None,
             fields,
             filter: FilterForm::new(&hook.map(|h| h.filter.clone()).unwrap_or_default()),
+            max_in_flight: hook
+                .map_or(DEFAULT_MAX_IN_FLIGHT, |h| h.concurrency.max_in_flight)
+                .to_string(),
+            max_in_flight_error: None,
+            ordered: hook.is_some_and(|h| h.concurrency.ordered),
             generate_secret: false,
             remove_secret: false,
             other_errors: vec![],
@@ -227,6 +237,19 @@ impl HookForm {
         let enabled = get("enabled").is_some();
         let name = get("name").unwrap_or_default().to_owned();
         let (filter, filter_json) = FilterForm::posted(pairs);
+        let max_in_flight = get("max_in_flight").unwrap_or_default().trim().to_owned();
+        // A blank box keeps the default; anything else must be a number the domain then checks.
+        let max_in_flight_json = match max_in_flight.as_str() {
+            "" => Value::from(DEFAULT_MAX_IN_FLIGHT),
+            typed => match typed.parse::<i64>() {
+                Ok(n) => Value::from(n),
+                Err(_) => {
+                    local.push(max_in_flight_error());
+                    Value::Null
+                }
+            },
+        };
+        let ordered = get("ordered").is_some();
         let form = HookForm {
             kind,
             name: name.clone(),
@@ -236,6 +259,9 @@ impl HookForm {
             events_error: None,
             fields,
             filter,
+            max_in_flight,
+            max_in_flight_error: None,
+            ordered,
             generate_secret,
             remove_secret,
             other_errors: vec![],
@@ -248,6 +274,8 @@ impl HookForm {
             config: Some(Value::Object(config)),
             filter: Some(filter_json),
             templates: None,
+            max_in_flight: Some(max_in_flight_json),
+            ordered: Some(Value::Bool(ordered)),
         };
         (form, input, local)
     }
@@ -268,6 +296,7 @@ impl HookForm {
             match (e.field.as_str(), config_field) {
                 ("name", _) => add(&mut self.name_error, e.message.clone()),
                 ("events", _) => add(&mut self.events_error, e.message.clone()),
+                ("max_in_flight", _) => add(&mut self.max_in_flight_error, e.message.clone()),
                 (_, Some(path)) => {
                     let (top, rest) = path.split_once('.').unwrap_or((path, ""));
                     let message = if rest.is_empty() {
@@ -344,6 +373,34 @@ mod tests {
         assert_eq!(config["verify_tls"], false, "an unticked box is false");
         assert!(form.enabled);
         assert!(form.events.iter().any(|e| e.name == "ping" && e.checked));
+    }
+
+    #[test]
+    fn concurrency_settings_are_posted_and_a_bad_number_is_named() {
+        let pairs = |max: &str, ordered: bool| -> Vec<(String, String)> {
+            let mut p = vec![
+                ("config.url".to_owned(), "https://x.example/h".to_owned()),
+                ("max_in_flight".to_owned(), max.to_owned()),
+            ];
+            if ordered {
+                p.push(("ordered".to_owned(), "true".to_owned()));
+            }
+            p
+        };
+        let (form, input, local) = HookForm::posted(HookKind::Http, &pairs("16", true), None);
+        assert!(local.is_empty() && form.ordered && form.max_in_flight == "16");
+        assert_eq!(input.max_in_flight, Some(Value::from(16)));
+        assert_eq!(input.ordered, Some(Value::Bool(true)));
+        let (_, input, _) = HookForm::posted(HookKind::Http, &pairs(" ", false), None);
+        assert_eq!(
+            input.max_in_flight,
+            Some(Value::from(DEFAULT_MAX_IN_FLIGHT))
+        );
+        assert_eq!(input.ordered, Some(Value::Bool(false)));
+        let (form, _, local) = HookForm::posted(HookKind::Http, &pairs("lots", false), None);
+        let form = form.with_errors(&local);
+        assert!(form.max_in_flight_error.unwrap().contains("from 1 to 64"));
+        assert_eq!(form.max_in_flight, "lots", "what was typed is shown again");
     }
 
     #[test]

@@ -5,7 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::views::{DeliveryView, HealthView, HookView};
+use super::views::{DeliveryView, HealthView, HeldView, HookView};
 use super::{Chrome, PageError, redirect, render_status};
 use crate::db::deliveries::DeliveryFilter;
 use crate::db::feeds::FeedRow;
@@ -51,6 +51,8 @@ struct HookPage {
     feed: FeedRow,
     hook: HookView,
     health: HealthView,
+    /// Ordered hooks: the delivery the others wait behind, and why.
+    held: Option<HeldView>,
     chart: String,
     chart_title: &'static str,
     totals: [i64; 3],
@@ -129,6 +131,7 @@ pub async fn page(
     let health = stats::health(&state.db, std::slice::from_ref(&hook), now)
         .await?
         .pop();
+    let held = deliveries::held_behind(&state.db, &hook).await?;
     let (rows, filter_errors, older) = match filter_of(&q) {
         Ok((filter, before)) => {
             let rows = deliveries::list(&state.db, &hook, filter, before, PAGE + 1).await?;
@@ -147,6 +150,7 @@ pub async fn page(
         chrome: Chrome::new(req, Some(user)),
         health: HealthView::new(health.as_ref(), &access.feed.identifier),
         hook: HookView::new(&hook),
+        held: held.as_ref().map(HeldView::new),
         chart: super::chart::svg(&chart),
         chart_title: super::chart::title(&chart),
         totals: super::chart::totals(&chart),

@@ -1,6 +1,7 @@
 //! Hooks, their health and deliveries as the pages show them: plain strings, formatted once.
 use super::display_time;
 use crate::db::deliveries::DeliveryRow;
+use crate::domain::deliveries::Held;
 use crate::domain::hooks::Hook;
 use crate::domain::stats::HookHealth;
 use crate::primitives::DeliveryStatus;
@@ -154,6 +155,35 @@ impl DeliveryView {
             created: display_time(d.created_at),
             redelivery_of: d.redelivery_of,
             next,
+        }
+    }
+}
+
+/// An ordered hook's queue held by its head: "3 waiting behind #12", and why.
+pub struct HeldView {
+    pub head: i64,
+    pub behind: i64,
+    pub why: String,
+}
+
+impl HeldView {
+    pub fn new(h: &Held) -> Self {
+        let d = &h.head;
+        let why = match (d.status, d.attempts, d.due_at) {
+            (DeliveryStatus::Waiting, _, _) => "it waits until the hook is enabled".to_owned(),
+            (_, 0, _) => "it is being sent now".to_owned(),
+            (_, n, Some(t)) => format!(
+                "it is being retried ({n} attempt{} so far; the last: {}); next attempt {}",
+                if n == 1 { "" } else { "s" },
+                d.last_outcome.as_deref().unwrap_or("without an outcome"),
+                display_time(t)
+            ),
+            (_, _, None) => "it is being retried".to_owned(),
+        };
+        HeldView {
+            head: d.id,
+            behind: h.behind,
+            why,
         }
     }
 }
