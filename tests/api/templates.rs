@@ -187,6 +187,21 @@ async fn templates_are_checked_when_saved_and_replaced_whole() {
         Some(json!({"kind": "http", "events": ["ping"], "config": {"url": "https://example.com/"}, "templates": {"ping": {"text": "x"}}}))).await;
     assert_eq!(res.status(), 422);
     assert!(res.text().await.unwrap().contains("envelope unchanged"));
+    let res = app.api(Method::POST, "/api/v1/feeds/f/hooks", Some(&t),
+        Some(json!({"kind": "http", "events": ["ping"], "config": {"url": "https://example.com/", "headers": {"X-Package": "{{ Payload.PackageIdentifier | nope }}"}}}))).await;
+    assert_eq!(res.status(), 422);
+    let problem: Value = res.json().await.unwrap();
+    assert_eq!(
+        problem["errors"][0]["field"], "config.headers.X-Package",
+        "{problem}"
+    );
+    assert!(
+        problem["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("line 1"),
+        "{problem}"
+    );
     assert_eq!(app.count("hooks").await, 0, "nothing half-written");
 
     let res = app
