@@ -181,6 +181,7 @@ pub mod checkpoint;
 pub mod codes;
 pub mod credentials;
 pub mod deliveries;
+pub mod replays;
 pub mod delivery_log;
 pub mod event_detail;
 pub mod events;

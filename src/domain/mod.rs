@@ -11,6 +11,7 @@ pub mod hook_filter;
 pub mod hooks;
 pub mod ingest;
 pub mod names;
+pub mod replays;
 pub mod password;
 pub mod secret_box;
 pub mod secret_token;

@@ -22,6 +22,7 @@ pub mod filter_form;
 pub mod hook_form;
 pub mod hook_page;
 pub mod hooks;
+pub mod replays;
 pub mod session;
 pub mod source_inbound;
 pub mod sources;
