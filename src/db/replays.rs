@@ -173,11 +173,7 @@ pub fn get(c: &Connection, hook_id: i64, id: i64) -> Result<Option<ReplayRow>, D
 }
 
 /// The hook's running replays and the latest `recent` others, newest first.
-pub fn list_for_hook(
-    c: &Connection,
-    hook_id: i64,
-    recent: i64,
-) -> Result<Vec<ReplayRow>, DbError> {
+pub fn list_for_hook(c: &Connection, hook_id: i64, recent: i64) -> Result<Vec<ReplayRow>, DbError> {
     let mut st = c.prepare_cached(&format!(
         "SELECT {REPLAY_COLUMNS} FROM replays WHERE hook_id = ?1 AND state = 'running'
          UNION ALL

@@ -71,7 +71,7 @@ pub fn parse_rate(v: Option<&Value>) -> Result<i64, FieldError> {
         Some(v) => v
             .as_i64()
             .filter(|r| RATES.contains(r))
-            .ok_or_else(|| rate_error()),
+            .ok_or_else(rate_error),
     }
 }
 
@@ -103,7 +103,9 @@ pub async fn count(db: &Db, hook: &Hook, sel: Selection) -> Result<i64, DomainEr
     let hook_id = hook.id;
     db.run(move |c| {
         let package = sel.package.clone();
-        let matcher = package.as_deref().map(|p| move |id: &str| glob::matches(p, id));
+        let matcher = package
+            .as_deref()
+            .map(|p| move |id: &str| glob::matches(p, id));
         let ids = replays::select_originals(
             c,
             hook_id,

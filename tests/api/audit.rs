@@ -179,9 +179,7 @@ async fn every_page_fits_a_phone_and_passes_axe_and_html_validate() {
             )
             .await;
         assert_eq!(res.status(), 202);
-        pages.push(format!(
-            "/feeds/acme-packages/hooks/{id}?r_rate=10&count=1"
-        ));
+        pages.push(format!("/feeds/acme-packages/hooks/{id}?r_rate=10&count=1"));
     }
     for id in [1, 2] {
         pages.push(format!("/feeds/acme-packages/deliveries/{id}"));

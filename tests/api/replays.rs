@@ -76,11 +76,23 @@ async fn the_dry_run_counts_what_the_replay_then_sends_at_its_rate() {
     rx.wait_for(100, WAIT).await;
 
     // The dry run: a package glob (any case) narrows the list's filters.
-    let (status, v) = replay(&app, &t, hook, json!({"package": "acme.*", "dry_run": true})).await;
+    let (status, v) = replay(
+        &app,
+        &t,
+        hook,
+        json!({"package": "acme.*", "dry_run": true}),
+    )
+    .await;
     assert_eq!((status, &v), (200, &json!({"matches": 70})));
     let (status, v) = replay(&app, &t, hook, json!({"status": "failed", "dry_run": true})).await;
     assert_eq!((status, &v), (200, &json!({"matches": 0})));
-    let (status, v) = replay(&app, &t, hook, json!({"event": "package.added", "status": "succeeded", "dry_run": true})).await;
+    let (status, v) = replay(
+        &app,
+        &t,
+        hook,
+        json!({"event": "package.added", "status": "succeeded", "dry_run": true}),
+    )
+    .await;
     assert_eq!((status, v["matches"].as_i64()), (200, Some(100)));
     // Bad input names its fields and starts nothing.
     for bad in [
@@ -98,7 +110,10 @@ async fn the_dry_run_counts_what_the_replay_then_sends_at_its_rate() {
 
     let (status, r) = replay(&app, &t, hook, json!({"package": "ACME.*", "rate": 20})).await;
     assert_eq!(status, 202, "{r}");
-    assert_eq!((r["total"].as_i64(), r["rate"].as_i64()), (Some(70), Some(20)));
+    assert_eq!(
+        (r["total"].as_i64(), r["rate"].as_i64()),
+        (Some(70), Some(20))
+    );
     assert_eq!(r["state"], "running");
     let got = rx.wait_for(170, WAIT).await;
     let replayed = &got[100..];
@@ -215,7 +230,14 @@ async fn a_replay_killed_with_sigkill_resumes_after_a_restart_without_repeats_or
     let hook = hook["id"].as_i64().unwrap();
     for i in 0..40 {
         let body = json!({"Identifier": format!("ev-{i}"), "PayloadType": "PingWebHookEventPayloadV1", "Payload": {}});
-        let (status, _) = call(&client, Method::POST, api(&server, "/events"), &token, Some(body)).await;
+        let (status, _) = call(
+            &client,
+            Method::POST,
+            api(&server, "/events"),
+            &token,
+            Some(body),
+        )
+        .await;
         assert_eq!(status, 202);
     }
     rx.wait_for(40, WAIT).await;
@@ -242,7 +264,10 @@ async fn a_replay_killed_with_sigkill_resumes_after_a_restart_without_repeats_or
         let (status, s) = call(&client, Method::GET, path.clone(), &token, None).await;
         assert_eq!(status, 200);
         if s["state"] == "done" {
-            assert_eq!((s["sent"].as_i64(), s["total"].as_i64()), (Some(40), Some(40)));
+            assert_eq!(
+                (s["sent"].as_i64(), s["total"].as_i64()),
+                (Some(40), Some(40))
+            );
             break;
         }
         assert!(Instant::now() < deadline, "{s}");
@@ -259,7 +284,10 @@ async fn a_replay_killed_with_sigkill_resumes_after_a_restart_without_repeats_or
     )
     .await;
     let items = list["items"].as_array().unwrap();
-    let replayed: Vec<&Value> = items.iter().filter(|d| d["redelivery_of"].is_i64()).collect();
+    let replayed: Vec<&Value> = items
+        .iter()
+        .filter(|d| d["redelivery_of"].is_i64())
+        .collect();
     let originals: HashSet<i64> = replayed
         .iter()
         .map(|d| d["redelivery_of"].as_i64().unwrap())
@@ -273,7 +301,11 @@ async fn a_replay_killed_with_sigkill_resumes_after_a_restart_without_repeats_or
         .collect();
     created.sort();
     for w in created.windows(11) {
-        assert!(w[10] - w[0] >= 800, "11 deliveries within {} ms", w[10] - w[0]);
+        assert!(
+            w[10] - w[0] >= 800,
+            "11 deliveries within {} ms",
+            w[10] - w[0]
+        );
     }
     // And every one reached the receiver (an attempt in flight at the kill may go twice: the
     // queue delivers at least once).
@@ -322,14 +354,21 @@ async fn the_hook_page_counts_then_replays_then_cancels_without_script() {
     assert!(!html.contains("<script"), "no script on the hook page");
     // Step 2: the page again, with the count and the confirm button.
     let html = b
-        .get_text(&format!("{page}?r_status=succeeded&r_event=&r_since=&r_until=&r_package=acme.*&r_rate=2&count=1"))
+        .get_text(&format!(
+            "{page}?r_status=succeeded&r_event=&r_since=&r_until=&r_package=acme.*&r_rate=2&count=1"
+        ))
         .await;
     assert!(html.contains("12 deliveries would be sent again"), "{html}");
     assert!(html.contains("Replay 12 at 2/s"));
     // A bad rate is named, and nothing is counted.
     let res = b.get(&format!("{page}?r_rate=0&count=1")).await;
     assert_eq!(res.status(), 422);
-    assert!(res.text().await.unwrap().contains("rate: deliveries per second"));
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("rate: deliveries per second")
+    );
 
     // A count that no longer holds is refused, so a person never sends more than they saw.
     let fields = |expected: &'static str| {
@@ -348,12 +387,13 @@ async fn the_hook_page_counts_then_replays_then_cancels_without_script() {
     let res = b.post_form(&format!("{page}/replays"), &fields("12")).await;
     assert_eq!(res.status(), 303);
     let html = b.get_text(&page).await;
-    assert!(html.contains("Replay #1 started: 12 deliveries at 2/s."), "{html}");
+    assert!(
+        html.contains("Replay #1 started: 12 deliveries at 2/s."),
+        "{html}"
+    );
     assert!(html.contains("of 12 sent") && html.contains("Cancel #1"));
     rx.wait_for(16, WAIT).await;
-    let res = b
-        .post_form(&format!("{page}/replays/1/cancel"), &[])
-        .await;
+    let res = b.post_form(&format!("{page}/replays/1/cancel"), &[]).await;
     assert_eq!(res.status(), 303);
     let html = b.get_text(&page).await;
     assert!(html.contains("Replay #1 cancelled after"), "{html}");

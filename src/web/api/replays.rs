@@ -64,10 +64,7 @@ pub async fn create(
     let (Some(filter), Some(rate), true) = (filter, rate, errors.is_empty()) else {
         return Err(Problem::invalid(errors));
     };
-    let sel = Selection {
-        filter,
-        package,
-    };
+    let sel = Selection { filter, package };
     if b.dry_run {
         let n = replays::count(&state.db, &hook, sel).await?;
         return Ok(HttpResponse::Ok().json(json!({"matches": n})));

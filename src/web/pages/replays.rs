@@ -141,7 +141,11 @@ pub async fn start(
                     .join("; "),
                 other => other.to_string(),
             };
-            Ok(redirect(&back, "error", format!("No replay started: {text}.")))
+            Ok(redirect(
+                &back,
+                "error",
+                format!("No replay started: {text}."),
+            ))
         }
         Err(e) => Err(e.into()),
     }
@@ -170,4 +174,3 @@ pub async fn cancel(
         text,
     ))
 }
-
