@@ -280,7 +280,8 @@ fn services(
         settings.delivery_timeout,
         settings.extra_root_certs.clone(),
     )
-    .map_err(StartError::Client)?;
+    .map_err(StartError::Client)?
+    .with_base_url(base_url.as_str());
     let upstream = Upstream::new(allow, settings.delivery_timeout, &settings.extra_root_certs)
         .map_err(StartError::Client)?;
     let sources_due = Wake::default();

@@ -15,6 +15,8 @@ pub mod domain;
 pub mod events;
 pub mod primitives;
 pub mod sources;
+#[cfg(test)]
+mod test_tools;
 pub mod web;
 
 pub use app::Application;

@@ -16,6 +16,8 @@ pub struct HookRow {
     pub secrets: Option<Vec<u8>>,
     /// The filter's JSON; `None` lets every event of its types through.
     pub filter: Option<String>,
+    /// The templates' JSON; `None` keeps the built-in wording.
+    pub templates: Option<String>,
     pub disabled_reason: Option<String>,
     pub consecutive_failures: i64,
     pub created_at: i64,
@@ -31,10 +33,11 @@ pub struct HookWrite<'a> {
     pub config: &'a str,
     pub secrets: Option<&'a [u8]>,
     pub filter: Option<&'a str>,
+    pub templates: Option<&'a str>,
 }
 
 const HOOK_COLUMNS: &str = "id, feed_id, kind, name, enabled, events, config, secrets, disabled_reason, \
-                            consecutive_failures, created_at, updated_at, filter";
+                            consecutive_failures, created_at, updated_at, filter, templates";
 
 fn hook_row(r: &Row<'_>) -> rusqlite::Result<HookRow> {
     Ok(HookRow {
@@ -51,6 +54,7 @@ fn hook_row(r: &Row<'_>) -> rusqlite::Result<HookRow> {
         created_at: r.get(10)?,
         updated_at: r.get(11)?,
         filter: r.get(12)?,
+        templates: r.get(13)?,
     })
 }
 
@@ -61,9 +65,9 @@ pub fn insert_hook(
     now: i64,
 ) -> Result<i64, DbError> {
     c.execute(
-        "INSERT INTO hooks (feed_id, kind, name, enabled, events, event_mask, config, secrets, created_at, updated_at, filter)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10)",
-        params![feed_id, h.kind, h.name, h.enabled, h.events, h.event_mask, h.config, h.secrets, now, h.filter],
+        "INSERT INTO hooks (feed_id, kind, name, enabled, events, event_mask, config, secrets, created_at, updated_at, filter, templates)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11)",
+        params![feed_id, h.kind, h.name, h.enabled, h.events, h.event_mask, h.config, h.secrets, now, h.filter, h.templates],
     )?;
     Ok(c.last_insert_rowid())
 }
@@ -91,11 +95,11 @@ pub fn update_hook(
         return Ok(false);
     };
     tx.execute(
-        "UPDATE hooks SET name = ?2, enabled = ?3, events = ?4, event_mask = ?5, config = ?6, secrets = ?7, updated_at = ?8, filter = ?9,
+        "UPDATE hooks SET name = ?2, enabled = ?3, events = ?4, event_mask = ?5, config = ?6, secrets = ?7, updated_at = ?8, filter = ?9, templates = ?10,
                 disabled_reason = CASE WHEN ?3 THEN NULL ELSE disabled_reason END,
                 consecutive_failures = CASE WHEN ?3 AND NOT enabled THEN 0 ELSE consecutive_failures END
          WHERE id = ?1",
-        params![id, h.name, h.enabled, h.events, h.event_mask, h.config, h.secrets, now, h.filter],
+        params![id, h.name, h.enabled, h.events, h.event_mask, h.config, h.secrets, now, h.filter, h.templates],
     )?;
     if was_enabled != h.enabled {
         park_or_release(&tx, id, h.enabled, now)?;

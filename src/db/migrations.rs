@@ -10,6 +10,7 @@ const STEPS: &[&str] = &[
     include_str!("../../migrations/0004_sources.sql"),
     include_str!("../../migrations/0005_hook_filters.sql"),
     include_str!("../../migrations/0007_inbound.sql"),
+    include_str!("../../migrations/0008_hook_templates.sql"),
     include_str!("../../migrations/0010_replays.sql"),
 ];
 

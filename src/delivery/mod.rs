@@ -6,6 +6,7 @@ pub mod attempt;
 pub mod attempt_writer;
 pub mod metrics;
 pub mod oauth1;
+pub mod preview;
 pub mod replayer;
 pub mod resolver;
 pub mod retention;

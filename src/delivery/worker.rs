@@ -18,6 +18,7 @@ use super::metrics::Metrics;
 use super::retry::{AttemptClass, RetryPolicy};
 use super::senders::{OutgoingEvent, SendContext};
 use crate::db::deliveries::{ClaimPlan, Claimed, DeliveryUpdate, NextStep, claim_due, next_due};
+use crate::db::feeds::{FeedRow, find_feed_by_id};
 use crate::db::hooks::hook_by_id;
 use crate::db::{Db, DbError};
 use crate::domain::hook_config::HookConfig;
@@ -26,6 +27,7 @@ use crate::domain::secret_box::SecretBox;
 use crate::domain::time::now_ms;
 use crate::domain::wake::Wake;
 use crate::events::EventType;
+use crate::events::template::Extras;
 
 /// Attempts in flight at once, over all hooks. Large enough that more than a hundred hanging
 /// receivers, each holding its PER_HOOK slots until the timeout, leave room for the others.
@@ -190,6 +192,16 @@ impl Worker {
         Ok(hook)
     }
 
+    /// The feed's identifier and name, for templates; `None` when it cannot be read (the
+    /// template then prints no name or link rather than failing the attempt).
+    async fn feed_names(&self, feed_id: i64) -> Option<FeedRow> {
+        self.db
+            .run(move |c| find_feed_by_id(c, feed_id))
+            .await
+            .ok()
+            .flatten()
+    }
+
     async fn attempt(&self, c: &Claimed) -> DeliveryUpdate {
         let park = |outcome: &str| DeliveryUpdate {
             delivery_id: c.delivery_id,
@@ -213,16 +225,35 @@ impl Worker {
         let Ok(config) = &hook.config else {
             return park("waiting: the hook's secrets cannot be decrypted; enter them again");
         };
+        let event = EventType::from_name(&c.event_type).unwrap_or(EventType::Ping);
+        let template = hook.templates.get(event);
+        let templated = template.is_some()
+            || matches!(config, HookConfig::Http(h) if h.has_templated_headers());
         let parsed: Value = match config {
-            HookConfig::Http(_) => Value::Null,
+            HookConfig::Http(_) if !templated => Value::Null,
             _ => serde_json::from_str(&c.envelope).unwrap_or(Value::Null),
         };
-        let event = EventType::from_name(&c.event_type).unwrap_or(EventType::Ping);
+        // Only templates print the feed's name and the delivery's link: looked up for them.
+        let feed = match templated {
+            true => self.feed_names(hook.feed_id).await,
+            false => None,
+        };
+        let delivery_url = feed.as_ref().map(|f| {
+            format!(
+                "{}/feeds/{}/deliveries/{}",
+                self.ctx.base_url, f.identifier, c.delivery_id
+            )
+        });
         let ev = OutgoingEvent {
             event,
             identifier: &c.event_identifier,
             envelope: &c.envelope,
             parsed: &parsed,
+            template,
+            extras: Extras {
+                feed_name: feed.as_ref().map_or("", |f| f.name.as_str()),
+                delivery_url: delivery_url.as_deref(),
+            },
         };
         let started_at = now_ms();
         let attempt = config.send(&self.ctx, &ev).await;

@@ -5,6 +5,8 @@ use super::DomainError;
 use super::access::FeedAccess;
 use super::hook_config::{HookConfig, HookKind};
 use super::hook_filter::HookFilter;
+use super::hook_preview::Draft;
+use super::hook_templates::HookTemplates;
 use super::names::label;
 use super::secret_box::SecretBox;
 use super::time::now_ms;
@@ -23,6 +25,8 @@ pub struct Hook {
     pub events: Vec<EventType>,
     /// Which events of those types it delivers.
     pub filter: HookFilter,
+    /// The owner's wording of its messages, per event.
+    pub templates: HookTemplates,
     kind: HookKind,
     /// The settings with their secrets; broken when the key file cannot open those.
     pub config: Result<HookConfig, Broken>,
@@ -64,6 +68,9 @@ pub struct HookInput {
     /// A new filter, whole (`null` removes it); left out, the filter stays.
     #[serde(default, deserialize_with = "present")]
     pub filter: Option<Value>,
+    /// New templates, whole (`null` removes them); left out, they stay.
+    #[serde(default, deserialize_with = "present")]
+    pub templates: Option<Value>,
 }
 
 /// A field given as `null` is `Some(Value::Null)`, not absent: `"filter": null` clears.
@@ -95,6 +102,19 @@ pub fn load(row: HookRow, sb: &SecretBox) -> Result<Hook, DomainError> {
         Some(f) => serde_json::from_str(f).map_err(|e| unexpected(format!("filter: {e}")))?,
         None => HookFilter::default(),
     };
+    let templates = match &row.templates {
+        Some(t) => {
+            let json: Value =
+                serde_json::from_str(t).map_err(|e| unexpected(format!("templates: {e}")))?;
+            // Checked when saved; a template this version no longer accepts is dropped with
+            // a log line rather than making the hook unreadable.
+            HookTemplates::from_json(kind, Some(&json)).unwrap_or_else(|errors| {
+                tracing::warn!(hook = row.id, errors = ?errors, "stored templates no longer valid; using the built-in wording");
+                HookTemplates::default()
+            })
+        }
+        None => HookTemplates::default(),
+    };
     Ok(Hook {
         id: row.id,
         feed_id: row.feed_id,
@@ -105,6 +125,7 @@ pub fn load(row: HookRow, sb: &SecretBox) -> Result<Hook, DomainError> {
             .filter_map(|n| EventType::from_name(n))
             .collect(),
         filter,
+        templates,
         kind,
         config,
         public,
@@ -168,6 +189,7 @@ struct Validated {
     enabled: bool,
     events: Vec<EventType>,
     filter: HookFilter,
+    templates: HookTemplates,
     config: HookConfig,
     generated_secret: Option<String>,
 }
@@ -198,6 +220,13 @@ fn validate(input: &HookInput, previous: Option<&Hook>) -> Result<Validated, Dom
         (None, Some(p)) => p.filter.clone(),
         (None, None) => HookFilter::default(),
     };
+    let templates = match (&input.templates, previous) {
+        (Some(given), _) => HookTemplates::from_json(kind, Some(given))
+            .map_err(|errs| errors.extend(errs))
+            .unwrap_or_default(),
+        (None, Some(p)) => p.templates.clone(),
+        (None, None) => HookTemplates::default(),
+    };
     // A broken hook keeps no secrets: the edit must give them again.
     let kept_secrets = previous.and_then(|p| p.config.as_ref().ok());
     let parsed = HookConfig::from_input(kind, &config_input(input, previous), kept_secrets)
@@ -212,11 +241,23 @@ fn validate(input: &HookInput, previous: Option<&Hook>) -> Result<Validated, Dom
                 .unwrap_or(true),
             events,
             filter,
+            templates,
             config: p.config,
             generated_secret: p.generated_secret,
         }),
         _ => Err(DomainError::Invalid(errors)),
     }
+}
+
+/// The settings `input` would save over `previous`, without saving: what the preview tries.
+pub(super) fn draft_of(input: &HookInput, previous: Option<&Hook>) -> Result<Draft, DomainError> {
+    let v = validate(input, previous)?;
+    Ok(Draft {
+        events: v.events,
+        filter: v.filter,
+        templates: v.templates,
+        config: v.config,
+    })
 }
 
 /// The kind a create names, or an edit's (which cannot change).
@@ -277,6 +318,7 @@ struct Sealed {
     secrets: Option<Vec<u8>>,
     /// `None` for a filter that lets everything through: such hooks fan out in bulk.
     filter: Option<String>,
+    templates: Option<String>,
 }
 
 fn seal(v: &Validated, sb: &SecretBox) -> Sealed {
@@ -289,6 +331,7 @@ fn seal(v: &Validated, sb: &SecretBox) -> Sealed {
         config: v.config.public_json().to_string(),
         secrets: has_secrets.then(|| sb.seal(secrets.to_string().as_bytes())),
         filter: (!v.filter.passes_everything()).then(|| v.filter.to_json().to_string()),
+        templates: (!v.templates.is_empty()).then(|| v.templates.to_json().to_string()),
     }
 }
 
@@ -315,6 +358,7 @@ pub async fn create_hook(
                 config: &s.config,
                 secrets: s.secrets.as_deref(),
                 filter: s.filter.as_deref(),
+                templates: s.templates.as_deref(),
             };
             hooks::insert_hook(c, feed_id, &w, now_ms())
         })
@@ -349,6 +393,7 @@ pub async fn update_hook(
                 config: &s.config,
                 secrets: s.secrets.as_deref(),
                 filter: s.filter.as_deref(),
+                templates: s.templates.as_deref(),
             };
             hooks::update_hook(c, feed_id, id, &w, now_ms())
         })

@@ -8,6 +8,8 @@ pub mod event_writer;
 pub mod feeds;
 pub mod hook_config;
 pub mod hook_filter;
+pub mod hook_preview;
+pub mod hook_templates;
 pub mod hooks;
 pub mod ingest;
 pub mod names;

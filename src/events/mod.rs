@@ -8,9 +8,11 @@
 //! summary, text and HTML every notification channel uses.
 
 pub mod catalog;
+pub mod examples;
 pub mod render;
 pub mod schema;
-mod text;
+pub mod template;
+pub(crate) mod text;
 pub mod validate;
 
 pub use catalog::EventType;
@@ -20,31 +22,5 @@ pub use validate::validate_envelope;
 
 #[cfg(test)]
 mod test_support {
-    use super::EventType;
-
-    macro_rules! spec_example {
-        ($name:literal) => {
-            include_str!(concat!(
-                "../../tests/fixtures/spec-examples/",
-                $name,
-                ".json"
-            ))
-        };
-    }
-
-    /// The spec's example envelope of `t`.
-    pub fn example(t: EventType) -> serde_json::Value {
-        let json = match t {
-            EventType::Ping => spec_example!("ping"),
-            EventType::PackageAdded => spec_example!("package.added"),
-            EventType::PackageDeleted => spec_example!("package.deleted"),
-            EventType::PackageListed => spec_example!("package.listed"),
-            EventType::PackagePinned => spec_example!("package.pinned"),
-            EventType::PackagePushed => spec_example!("package.pushed"),
-            EventType::BuildQueued => spec_example!("build.queued"),
-            EventType::BuildStarted => spec_example!("build.started"),
-            EventType::BuildFinished => spec_example!("build.finished"),
-        };
-        serde_json::from_str(json).expect("spec examples are valid JSON")
-    }
+    pub use super::examples::example;
 }

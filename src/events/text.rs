@@ -27,6 +27,14 @@ fn is_unsafe(c: char) -> bool {
         || ('\u{2066}'..='\u{2069}').contains(&c)
 }
 
+/// `s` with unsafe characters but line breaks turned into spaces: what an owner's template
+/// may print of a value.
+pub fn without_unsafe(s: &str) -> String {
+    s.chars()
+        .map(|c| if c != '\n' && is_unsafe(c) { ' ' } else { c })
+        .collect()
+}
+
 /// One line of at most `max` characters: unsafe characters become spaces, runs of whitespace
 /// shrink to one space, and a cut value ends in "…".
 pub fn one_line(s: &str, max: usize) -> String {

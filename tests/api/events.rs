@@ -36,6 +36,7 @@ async fn raw_hook(app: &TestApp, feed: &str, events: &[&str], enabled: bool) {
                 config: r#"{"url":"http://127.0.0.1:9/"}"#,
                 secrets: None,
                 filter: None,
+                templates: None,
             };
             feedhooks::db::hooks::insert_hook(c, f.id, &w, 0)
         })

@@ -30,5 +30,6 @@ mod services;
 mod sources_npm;
 mod sources_nuget;
 mod ssrf;
+mod templates;
 mod ui;
 mod verdaccio;

@@ -10,15 +10,19 @@ use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use serde_json::{Map, Value};
 
 use super::errors::{io_kind, is_tls};
 use super::format::{clean, html_escape};
-use super::http_client::config_error;
+use super::http_client::NotSent;
+use super::preview::{EmailPreview, Wire};
 use super::redact::Redactor;
+use super::wording::templated;
 use super::{OutgoingEvent, SendContext, Sender, USER_AGENT};
 use crate::delivery::attempt::{Attempt, AttemptError, RequestLog, ResponseLog};
 use crate::delivery::resolver::BlockedAddress;
 use crate::delivery::retry::AttemptClass;
+use crate::domain::hook_config::wording::TemplatePart;
 use crate::domain::hook_config::{BodyFormat, EmailConfig, TlsMode, secret_values_of};
 use crate::events::render;
 use crate::primitives::ErrorKind;
@@ -45,11 +49,46 @@ impl Failure {
     }
 }
 
+/// A message ready for SMTP, with what the log and the preview show of it.
+pub struct Mail {
+    request: RequestLog,
+    message: Message,
+    parts: EmailPreview,
+}
+
+impl From<Mail> for Wire {
+    fn from(m: Mail) -> Wire {
+        Wire::Email(m.parts)
+    }
+}
+
+/// The headers of `message` as they go out, unfolded.
+fn wire_headers(message: &Message) -> Map<String, Value> {
+    let block = message
+        .headers()
+        .to_string()
+        .replace("\r\n ", " ")
+        .replace("\r\n\t", " ");
+    block
+        .split("\r\n")
+        .filter_map(|line| line.split_once(": "))
+        .map(|(name, value)| (name.to_owned(), value.into()))
+        .collect()
+}
+
 impl EmailConfig {
-    /// The subject, the logged body and the message itself.
-    fn message(&self, ev: &OutgoingEvent<'_>) -> Result<(String, String, Message), String> {
+    /// The subject, the plain and HTML parts as sent, and the message itself. The owner's
+    /// templates word the subject and parts; the built-in wording fills what they leave.
+    fn message(
+        &self,
+        ev: &OutgoingEvent<'_>,
+    ) -> Result<(String, Option<String>, Option<String>, Message), String> {
         let rendered = render(ev.parsed);
-        let subject = clean(&rendered.summary, MAX_SUBJECT);
+        let summary = templated(ev, TemplatePart::Subject, None)?.unwrap_or(rendered.summary);
+        let subject = clean(&summary, MAX_SUBJECT);
+        let text = templated(ev, TemplatePart::Text, None)?.unwrap_or(rendered.text);
+        let fragment =
+            templated(ev, TemplatePart::Html, Some(html_escape))?.unwrap_or(rendered.html);
         let from: Mailbox = self
             .from
             .parse()
@@ -77,33 +116,32 @@ impl EmailConfig {
         {
             builder = builder.raw_header(HeaderValue::new(name, ev.identifier.to_owned()));
         }
-        let (logged, built) = match self.body {
+        let (text, html, built) = match self.body {
             BodyFormat::Json => {
                 let json = serde_json::to_string_pretty(ev.parsed)
                     .unwrap_or_else(|_| ev.envelope.to_owned());
-                (
-                    json.clone(),
-                    builder.header(ContentType::TEXT_PLAIN).body(json),
-                )
+                let built = builder.header(ContentType::TEXT_PLAIN).body(json.clone());
+                (Some(json), None, built)
             }
-            BodyFormat::Text => (
-                rendered.text.clone(),
-                builder.header(ContentType::TEXT_PLAIN).body(rendered.text),
-            ),
+            BodyFormat::Text => {
+                let built = builder.header(ContentType::TEXT_PLAIN).body(text.clone());
+                (Some(text), None, built)
+            }
             BodyFormat::Html => {
                 let html = format!(
                     "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{}</title></head>\n<body>\n{}</body></html>\n",
                     html_escape(&subject),
-                    rendered.html
+                    fragment
                 );
-                (
+                let built = builder.multipart(MultiPart::alternative_plain_html(
+                    text.clone(),
                     html.clone(),
-                    builder.multipart(MultiPart::alternative_plain_html(rendered.text, html)),
-                )
+                ));
+                (Some(text), Some(html), built)
             }
         };
         let message = built.map_err(|e| format!("the message could not be built: {e}"))?;
-        Ok((subject, logged, message))
+        Ok((subject, text, html, message))
     }
 
     fn transport(
@@ -161,28 +199,56 @@ impl EmailConfig {
 }
 
 impl Sender for EmailConfig {
-    async fn send(&self, ctx: &SendContext, ev: &OutgoingEvent<'_>) -> Attempt {
-        let redactor = Redactor::new(secret_values_of(self));
+    type Wire = Mail;
+
+    fn prepare(&self, ev: &OutgoingEvent<'_>) -> Result<Mail, NotSent> {
         let mut request = RequestLog {
             url: self.url(),
             method: "SMTP".into(),
             ..RequestLog::default()
         };
-        let (subject, logged, message) = match self.message(ev) {
-            Ok(parts) => parts,
-            Err(e) => return redactor.attempt(config_error(request, e)),
-        };
+        let (subject, text, html, message) = self
+            .message(ev)
+            .map_err(|e| NotSent::new(request.clone(), e))?;
         request.headers = vec![
             ("From".into(), self.from.clone()),
             ("To".into(), self.to.join(", ")),
-            ("Subject".into(), subject),
+            ("Subject".into(), subject.clone()),
         ];
         if self.tls == TlsMode::Starttls {
             request
                 .headers
                 .push(("TLS".into(), "STARTTLS (required)".into()));
         }
+        let logged = html.as_ref().or(text.as_ref()).cloned().unwrap_or_default();
         request.body = super::http_client::log_body(logged.as_bytes());
+        let parts = EmailPreview {
+            from: self.from.clone(),
+            to: self.to.clone(),
+            subject,
+            headers: wire_headers(&message),
+            text,
+            html,
+        };
+        Ok(Mail {
+            request,
+            message,
+            parts,
+        })
+    }
+
+    fn redactor(&self) -> Redactor {
+        Redactor::new(secret_values_of(self))
+    }
+
+    async fn send(&self, ctx: &SendContext, ev: &OutgoingEvent<'_>) -> Attempt {
+        let redactor = self.redactor();
+        let Mail {
+            request, message, ..
+        } = match self.prepare(ev) {
+            Ok(mail) => mail,
+            Err(not_sent) => return redactor.attempt(not_sent.attempt()),
+        };
         let started = Instant::now();
         let result = deliver(self, ctx, &message).await;
         let (response, error, class) = match result {

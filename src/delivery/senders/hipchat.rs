@@ -1,11 +1,13 @@
 //! `hipchat` hooks: a room notification through HipChat Server's v2 API.
 use serde_json::{Value, json};
 
-use super::format::truncate;
-use super::http_client::{self, Received, ServiceCall, Verdict, judge_status};
+use super::format::{html_escape, truncate};
+use super::http_client::{self, NotSent, Post, Received, ServiceCall, Verdict, judge_status};
 use super::redact::Redactor;
+use super::wording::templated;
 use super::{OutgoingEvent, SendContext, Sender};
 use crate::delivery::attempt::Attempt;
+use crate::domain::hook_config::wording::TemplatePart;
 use crate::domain::hook_config::{HipchatColor, HipchatConfig, secret_values_of};
 use crate::events::{BuildResult, build_result, render};
 use crate::primitives::percent::percent_encode;
@@ -26,24 +28,33 @@ impl HipchatConfig {
 
     /// The notification's JSON body: the HTML rendering (values escaped by `render`), or, if
     /// that is too long for HipChat, the plain text cut to fit (cutting HTML could break a tag).
-    pub fn payload(&self, envelope: &Value) -> Value {
+    /// The notification: HipChat's HTML, from the owner's template (values HTML-escaped) or
+    /// the built-in wording; the built-in plain text when its HTML is too long.
+    pub fn payload(&self, ev: &OutgoingEvent<'_>) -> Result<Value, String> {
+        let envelope = ev.parsed;
         let rendered = render(envelope);
-        let (message, format) = if rendered.html.trim_end().chars().count() <= MAX_MESSAGE {
-            (rendered.html.trim_end().to_owned(), "html")
-        } else {
-            (truncate(rendered.text.trim_end(), MAX_MESSAGE), "text")
-        };
-        json!({
+        let (message, format) =
+            if let Some(html) = templated(ev, TemplatePart::Text, Some(html_escape))? {
+                (truncate(html.trim_end(), MAX_MESSAGE), "html")
+            } else if rendered.html.trim_end().chars().count() <= MAX_MESSAGE {
+                (rendered.html.trim_end().to_owned(), "html")
+            } else {
+                (truncate(rendered.text.trim_end(), MAX_MESSAGE), "text")
+            };
+        Ok(json!({
             "message": message,
             "message_format": format,
             "color": self.color_for(envelope).as_str(),
             "notify": self.notify,
-        })
+        }))
     }
 }
 
 impl Sender for HipchatConfig {
-    async fn send(&self, ctx: &SendContext, ev: &OutgoingEvent<'_>) -> Attempt {
+    type Wire = Post;
+
+    fn prepare(&self, ev: &OutgoingEvent<'_>) -> Result<Post, NotSent> {
+        let body = self.payload(ev).map_err(http_client::unprepared)?;
         let address = format!(
             "{}/v2/room/{}/notification",
             self.server,
@@ -54,14 +65,21 @@ impl Sender for HipchatConfig {
             address: &address,
             secret_url: false,
             content_type: "application/json",
-            body: self.payload(ev.parsed).to_string().into_bytes(),
+            body: body.to_string().into_bytes(),
         };
-        let redactor = Redactor::new(secret_values_of(self));
         let auth = vec![(
             "Authorization".into(),
             format!("Bearer {}", self.auth_token.expose()),
         )];
-        http_client::call_service(ctx, &redactor, call, |_| auth, judge).await
+        http_client::service_post(call, |_| auth)
+    }
+
+    fn redactor(&self) -> Redactor {
+        Redactor::new(secret_values_of(self))
+    }
+
+    async fn send(&self, ctx: &SendContext, ev: &OutgoingEvent<'_>) -> Attempt {
+        http_client::send_prepared(ctx, &self.redactor(), self.prepare(ev), judge).await
     }
 }
 

@@ -62,6 +62,15 @@ pub struct Post {
     pub insecure: bool,
 }
 
+impl Post {
+    /// The headers this POST sets, in the order they are sent: `Content-Type`, then the rest.
+    pub fn wire_headers(&self) -> Vec<(String, String)> {
+        let mut all = vec![("Content-Type".to_owned(), self.content_type.to_owned())];
+        all.extend(self.headers.iter().cloned());
+        all
+    }
+}
+
 /// What came back, before a sender judges it.
 #[derive(Debug)]
 pub struct Received {
@@ -290,13 +299,12 @@ pub fn finish(
 
 /// Sends `post` and reads the answer (see the module documentation).
 pub async fn post(ctx: &SendContext, post: Post) -> Exchange {
-    let mut request = RequestLog {
+    let request = RequestLog {
         url: post.logged_url.clone(),
         method: "POST".into(),
-        headers: vec![("Content-Type".into(), post.content_type.into())],
+        headers: post.wire_headers(),
         body: log_body(&post.body),
     };
-    request.headers.extend(post.headers.iter().cloned());
     if let Err(blocked) = check_url(&ctx.allow, &post.url) {
         let error = AttemptError {
             kind: ErrorKind::Blocked,
@@ -409,6 +417,38 @@ pub fn config_error(request: RequestLog, message: impl Into<String>) -> Attempt 
     Attempt::not_sent(request, ErrorKind::Config, message, AttemptClass::Permanent)
 }
 
+/// A request that cannot be built: a setting or the owner's template is unusable. Becomes
+/// the attempt that failed for it (error kind `config`), or the preview's error.
+#[derive(Debug)]
+pub struct NotSent {
+    /// What the log shows of the request that was not made.
+    pub request: RequestLog,
+    pub reason: String,
+}
+
+impl NotSent {
+    pub fn new(request: RequestLog, reason: impl Into<String>) -> Self {
+        NotSent {
+            request,
+            reason: reason.into(),
+        }
+    }
+
+    pub fn attempt(self) -> Attempt {
+        config_error(self.request, self.reason)
+    }
+}
+
+/// A POST that cannot be built because the owner's template fails: logged with the method
+/// alone and the reason.
+pub fn unprepared(reason: String) -> NotSent {
+    let request = RequestLog {
+        method: "POST".into(),
+        ..RequestLog::default()
+    };
+    NotSent::new(request, reason)
+}
+
 /// A POST to a service's API (HipChat, Slack, Teams, Twilio, X).
 pub struct ServiceCall<'a> {
     /// What the address is, for a configuration error: "the Slack webhook URL".
@@ -420,15 +460,12 @@ pub struct ServiceCall<'a> {
     pub body: Vec<u8>,
 }
 
-/// Parses the address (a bad one is a configuration error), sends with the User-Agent and
-/// the headers `headers` makes for the parsed URL (X signs it), and judges the answer.
-pub async fn call_service(
-    ctx: &SendContext,
-    redactor: &Redactor,
+/// The POST to a service: parses the address (a bad one is a configuration error) and sets
+/// the User-Agent and the headers `headers` makes for the parsed URL (X signs it).
+pub fn service_post(
     call: ServiceCall<'_>,
     headers: impl FnOnce(&url::Url) -> Vec<(String, String)>,
-    judge: impl FnOnce(&Received) -> Verdict,
-) -> Attempt {
+) -> Result<Post, NotSent> {
     let url = match url::Url::parse(call.address) {
         Ok(url) => url,
         Err(e) => {
@@ -442,7 +479,7 @@ pub async fn call_service(
                 method: "POST".into(),
                 ..RequestLog::default()
             };
-            return redactor.attempt(config_error(
+            return Err(NotSent::new(
                 request,
                 format!("{} is not valid: {e}", call.what),
             ));
@@ -455,13 +492,25 @@ pub async fn call_service(
     };
     let mut all = vec![("User-Agent".to_owned(), USER_AGENT.to_owned())];
     all.extend(headers(&url));
-    let request = Post {
+    Ok(Post {
         logged_url,
         url,
         headers: all,
         content_type: call.content_type,
         body: call.body,
         insecure: false,
-    };
-    finish(post(ctx, request).await, redactor, judge)
+    })
+}
+
+/// Sends a prepared POST (or reports why there is none) and judges the answer.
+pub async fn send_prepared(
+    ctx: &SendContext,
+    redactor: &Redactor,
+    prepared: Result<Post, NotSent>,
+    judge: impl FnOnce(&Received) -> Verdict,
+) -> Attempt {
+    match prepared {
+        Ok(p) => finish(post(ctx, p).await, redactor, judge),
+        Err(not_sent) => redactor.attempt(not_sent.attempt()),
+    }
 }

@@ -11,12 +11,14 @@ mod format;
 mod hipchat;
 mod http;
 pub mod http_client;
+pub mod preview;
 mod redact;
 mod slack;
 pub mod teams;
 #[cfg(test)]
 mod tests;
 mod twilio;
+mod wording;
 pub mod x;
 
 use std::future::Future;
@@ -30,7 +32,9 @@ pub use redact::Redactor;
 use super::allow::AllowList;
 use super::attempt::Attempt;
 use crate::domain::hook_config::{HookConfig, each_kind};
+use crate::domain::hook_templates::MessageTemplate;
 use crate::events::EventType;
+use crate::events::template::Extras;
 
 /// What every sender needs from the worker: the guarded HTTP clients, the allow list (e-mail
 /// checks its host itself), and the per-attempt timeout.
@@ -46,6 +50,8 @@ pub struct SendContext {
     /// Extra trusted root certificates (PEM), for a test's own certificate authority. Empty in
     /// production, where the built-in Web PKI roots are trusted.
     pub extra_roots: Vec<Vec<u8>>,
+    /// The server's public URL without a trailing `/`, for the links templates print.
+    pub base_url: String,
 }
 
 impl std::fmt::Debug for SendContext {
@@ -73,7 +79,14 @@ impl SendContext {
             timeout,
             insecure_client,
             extra_roots,
+            base_url: String::new(),
         })
+    }
+
+    /// The same, with the server's public URL for links.
+    pub fn with_base_url(mut self, base_url: &str) -> Self {
+        self.base_url = base_url.trim_end_matches('/').to_owned();
+        self
     }
 }
 
@@ -87,11 +100,28 @@ pub struct OutgoingEvent<'a> {
     pub envelope: &'a str,
     /// The same envelope, parsed, for the senders that render it.
     pub parsed: &'a Value,
+    /// The hook owner's wording of this event, if any (people channels only).
+    pub template: Option<&'a MessageTemplate>,
+    /// What templates may print besides the envelope.
+    pub extras: Extras<'a>,
 }
 
-/// Delivers one event with one hook's settings. Never fails: whatever happens is described by
-/// the returned attempt, with every secret redacted.
+/// Delivers one event with one hook's settings, in two steps: [`Sender::prepare`] builds what
+/// goes on the wire without any network call, and [`Sender::send`] sends exactly that. The
+/// preview shows the first step, so it cannot differ from what is sent.
 pub trait Sender {
+    /// What this kind puts on the wire: an HTTP request or a mail message.
+    type Wire: Into<preview::Wire>;
+
+    /// Builds the request; a setting or template that cannot be used says why (not yet
+    /// redacted).
+    fn prepare(&self, ev: &OutgoingEvent<'_>) -> Result<Self::Wire, http_client::NotSent>;
+
+    /// Every secret of the hook, for [`Redactor`].
+    fn redactor(&self) -> Redactor;
+
+    /// Sends. Never fails: whatever happens is described by the returned attempt, with every
+    /// secret redacted.
     fn send(
         &self,
         ctx: &SendContext,
@@ -103,6 +133,16 @@ impl HookConfig {
     /// Delivers `ev` with the sender of this hook's kind.
     pub async fn send(&self, ctx: &SendContext, ev: &OutgoingEvent<'_>) -> Attempt {
         each_kind!(self, c => c.send(ctx, ev).await)
+    }
+
+    /// What [`HookConfig::send`] would send for `ev`, secrets redacted; nothing is sent.
+    pub fn preview(&self, ev: &OutgoingEvent<'_>) -> Result<preview::Wire, String> {
+        each_kind!(self, c => {
+            let redactor = c.redactor();
+            c.prepare(ev)
+                .map(|wire| Into::<preview::Wire>::into(wire).redacted(&redactor))
+                .map_err(|n| redactor.text(&n.reason))
+        })
     }
 }
 

@@ -2,30 +2,25 @@
 use serde_json::{Map, Value, json};
 
 use super::format::{facts, slack_escape};
-use super::http_client::{self, Received, ServiceCall, Verdict, judge_status};
+use super::http_client::{self, NotSent, Post, Received, ServiceCall, Verdict, judge_status};
 use super::redact::Redactor;
+use super::wording::templated;
 use super::{OutgoingEvent, SendContext, Sender};
 use crate::delivery::attempt::Attempt;
+use crate::domain::hook_config::wording::TemplatePart;
 use crate::domain::hook_config::{SlackConfig, secret_values_of};
-use crate::events::{BuildResult, EventType, build_result, render};
+use crate::events::{BuildResult, EventType, Rendered, build_result, render};
 
 impl SlackConfig {
-    /// The message: the summary and `<url|label>` links in `text`; a build result also gets
-    /// an attachment coloured good/danger with the build's facts as fields.
-    pub fn payload(&self, ev: &OutgoingEvent<'_>) -> Value {
+    /// The message: the summary and `<url|label>` links in `text` (or the owner's template,
+    /// values mrkdwn-escaped); a build result also gets an attachment coloured good/danger
+    /// with the build's facts as fields.
+    pub fn payload(&self, ev: &OutgoingEvent<'_>) -> Result<Value, String> {
         let rendered = render(ev.parsed);
-        let mut text = slack_escape(&rendered.summary);
-        let links: Vec<String> = rendered
-            .links
-            .iter()
-            // `render` only lists URLs without whitespace, `<`, `>` or `|`, which could break
-            // out of the link markup; the label is ours.
-            .map(|l| format!("<{}|{}>", l.url, slack_escape(l.label)))
-            .collect();
-        if !links.is_empty() {
-            text.push('\n');
-            text.push_str(&links.join(" | "));
-        }
+        let text = match templated(ev, TemplatePart::Text, Some(slack_escape))? {
+            Some(text) => text,
+            None => built_in_text(&rendered),
+        };
         let mut message = Map::new();
         message.insert("text".into(), text.into());
         if ev.event == EventType::BuildFinished {
@@ -48,21 +43,48 @@ impl SlackConfig {
         if let Some(channel) = &self.channel {
             message.insert("channel".into(), channel.clone().into());
         }
-        Value::Object(message)
+        Ok(Value::Object(message))
     }
 }
 
+/// The summary, then the links as `<url|label>`.
+fn built_in_text(rendered: &Rendered) -> String {
+    let mut text = slack_escape(&rendered.summary);
+    let links: Vec<String> = rendered
+        .links
+        .iter()
+        // `render` only lists URLs without whitespace, `<`, `>` or `|`, which could break out
+        // of the link markup; the label is ours.
+        .map(|l| format!("<{}|{}>", l.url, slack_escape(l.label)))
+        .collect();
+    if !links.is_empty() {
+        text.push('\n');
+        text.push_str(&links.join(" | "));
+    }
+    text
+}
+
 impl Sender for SlackConfig {
-    async fn send(&self, ctx: &SendContext, ev: &OutgoingEvent<'_>) -> Attempt {
+    type Wire = Post;
+
+    fn prepare(&self, ev: &OutgoingEvent<'_>) -> Result<Post, NotSent> {
+        let body = self.payload(ev).map_err(http_client::unprepared)?;
         let call = ServiceCall {
             what: "the Slack webhook URL",
             address: self.webhook_url.expose(),
             secret_url: true,
             content_type: "application/json",
-            body: self.payload(ev).to_string().into_bytes(),
+            body: body.to_string().into_bytes(),
         };
-        let redactor = Redactor::new(secret_values_of(self));
-        http_client::call_service(ctx, &redactor, call, |_| vec![], judge).await
+        http_client::service_post(call, |_| vec![])
+    }
+
+    fn redactor(&self) -> Redactor {
+        Redactor::new(secret_values_of(self))
+    }
+
+    async fn send(&self, ctx: &SendContext, ev: &OutgoingEvent<'_>) -> Attempt {
+        http_client::send_prepared(ctx, &self.redactor(), self.prepare(ev), judge).await
     }
 }
 

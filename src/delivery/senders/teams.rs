@@ -2,11 +2,14 @@
 use serde_json::{Value, json};
 
 use super::format::{clean, facts, html_escape, markdown_escape, truncate};
-use super::http_client::{self, Received, ServiceCall, Verdict, judge_status};
+use super::http_client::{self, NotSent, Post, Received, ServiceCall, Verdict, judge_status};
 use super::redact::Redactor;
+use super::wording::templated;
 use super::{OutgoingEvent, SendContext, Sender};
 use crate::delivery::attempt::Attempt;
+use crate::domain::hook_config::wording::TemplatePart;
 use crate::domain::hook_config::{TeamsConfig, TeamsFormat, secret_values_of};
+use crate::events::template::Escape;
 use crate::events::{BuildResult, Link, build_result, render};
 
 /// Teams refuses cards over 28 KB; this leaves room for the envelope around the card.
@@ -17,6 +20,9 @@ const MAX_DESCRIPTION: usize = 1000;
 /// The texts of a card before a format lays them out; shortened together when too big.
 struct Content {
     summary: String,
+    /// The owner's template of the title, rendered with values already escaped for the
+    /// format; the title is the escaped summary without one.
+    title: Option<String>,
     description: Option<String>,
     facts: Vec<(&'static str, String)>,
     links: Vec<Link>,
@@ -24,7 +30,7 @@ struct Content {
 }
 
 impl Content {
-    fn of(envelope: &Value) -> Self {
+    fn of(envelope: &Value, title: Option<String>) -> Self {
         let description = envelope
             .pointer("/Payload/PackageMetadata/Description")
             .and_then(Value::as_str)
@@ -38,6 +44,7 @@ impl Content {
         let rendered = render(envelope);
         Content {
             summary: rendered.summary,
+            title,
             description,
             facts: facts(envelope),
             links: rendered.links,
@@ -50,6 +57,7 @@ impl Content {
         let mut texts: Vec<&mut String> = self.facts.iter_mut().map(|(_, v)| v).collect();
         texts.extend(self.description.as_mut());
         texts.push(&mut self.summary);
+        texts.extend(self.title.as_mut());
         let Some(longest) = texts.into_iter().max_by_key(|t| t.len()) else {
             return false;
         };
@@ -64,7 +72,7 @@ impl Content {
     fn adaptive(&self) -> Value {
         let text = |s: &str| markdown_escape(s);
         let mut body = vec![
-            json!({"type": "TextBlock", "text": text(&self.summary), "weight": "Bolder", "wrap": true}),
+            json!({"type": "TextBlock", "text": self.title.clone().unwrap_or_else(|| text(&self.summary)), "weight": "Bolder", "wrap": true}),
         ];
         if let Some(d) = &self.description {
             body.push(
@@ -104,7 +112,7 @@ impl Content {
     fn messagecard(&self) -> Value {
         let text = |s: &str| markdown_escape(&html_escape(s));
         let mut section = json!({
-            "activityTitle": text(&self.summary),
+            "activityTitle": self.title.clone().unwrap_or_else(|| text(&self.summary)),
             "facts": self.facts.iter().map(|(k, v)| json!({"name": k, "value": text(v)})).collect::<Vec<_>>(),
             "markdown": true,
         });
@@ -130,31 +138,47 @@ impl Content {
 
 impl TeamsConfig {
     /// The card in the chosen format, shortened until it fits in [`MAX_CARD_BYTES`].
-    pub fn payload(&self, envelope: &Value) -> Value {
-        let mut content = Content::of(envelope);
+    /// The card; the owner's template, if any, words its title.
+    pub fn payload(&self, ev: &OutgoingEvent<'_>) -> Result<Value, String> {
+        let escape: Escape = match self.format {
+            TeamsFormat::Adaptive => markdown_escape,
+            TeamsFormat::Messagecard => |s| markdown_escape(&html_escape(s)),
+        };
+        let title = templated(ev, TemplatePart::Text, Some(escape))?;
+        let mut content = Content::of(ev.parsed, title);
         loop {
             let card = match self.format {
                 TeamsFormat::Adaptive => content.adaptive(),
                 TeamsFormat::Messagecard => content.messagecard(),
             };
             if card.to_string().len() <= MAX_CARD_BYTES || !content.shrink() {
-                return card;
+                return Ok(card);
             }
         }
     }
 }
 
 impl Sender for TeamsConfig {
-    async fn send(&self, ctx: &SendContext, ev: &OutgoingEvent<'_>) -> Attempt {
+    type Wire = Post;
+
+    fn prepare(&self, ev: &OutgoingEvent<'_>) -> Result<Post, NotSent> {
+        let body = self.payload(ev).map_err(http_client::unprepared)?;
         let call = ServiceCall {
             what: "the Teams webhook URL",
             address: self.webhook_url.expose(),
             secret_url: true,
             content_type: "application/json",
-            body: self.payload(ev.parsed).to_string().into_bytes(),
+            body: body.to_string().into_bytes(),
         };
-        let redactor = Redactor::new(secret_values_of(self));
-        http_client::call_service(ctx, &redactor, call, |_| vec![], judge).await
+        http_client::service_post(call, |_| vec![])
+    }
+
+    fn redactor(&self) -> Redactor {
+        Redactor::new(secret_values_of(self))
+    }
+
+    async fn send(&self, ctx: &SendContext, ev: &OutgoingEvent<'_>) -> Attempt {
+        http_client::send_prepared(ctx, &self.redactor(), self.prepare(ev), judge).await
     }
 }
 

@@ -4,11 +4,13 @@ use base64::engine::general_purpose::STANDARD;
 use serde_json::Value;
 
 use super::format::truncate;
-use super::http_client::{self, Received, ServiceCall, Verdict, judge_status};
+use super::http_client::{self, NotSent, Post, Received, ServiceCall, Verdict, judge_status};
 use super::redact::Redactor;
+use super::wording::templated;
 use super::{OutgoingEvent, SendContext, Sender};
 use crate::delivery::attempt::Attempt;
 use crate::delivery::retry::AttemptClass;
+use crate::domain::hook_config::wording::TemplatePart;
 use crate::domain::hook_config::{TwilioConfig, secret_values_of};
 use crate::events::render;
 use crate::primitives::percent::percent_encode;
@@ -17,29 +19,36 @@ use crate::primitives::percent::percent_encode;
 pub const MAX_BODY: usize = 1600;
 
 impl TwilioConfig {
-    /// The SMS text: the summary and the first link, cut to fit while keeping the link whole.
-    pub fn text(&self, envelope: &Value) -> String {
-        let rendered = render(envelope);
-        match rendered.links.first() {
+    /// The SMS text: the summary and the first link, cut to fit while keeping the link whole;
+    /// or the owner's template, cut to fit.
+    pub fn text(&self, ev: &OutgoingEvent<'_>) -> Result<String, String> {
+        if let Some(text) = templated(ev, TemplatePart::Text, None)? {
+            return Ok(truncate(text.trim(), MAX_BODY));
+        }
+        let rendered = render(ev.parsed);
+        Ok(match rendered.links.first() {
             Some(link) if link.url.chars().count() < MAX_BODY / 2 => {
                 let room = MAX_BODY - link.url.chars().count() - 1;
                 format!("{}\n{}", truncate(&rendered.summary, room), link.url)
             }
             _ => truncate(&rendered.summary, MAX_BODY),
-        }
+        })
     }
 
-    fn form(&self, envelope: &Value) -> String {
-        url::form_urlencoded::Serializer::new(String::new())
+    fn form(&self, ev: &OutgoingEvent<'_>) -> Result<String, String> {
+        Ok(url::form_urlencoded::Serializer::new(String::new())
             .append_pair("To", &self.to)
             .append_pair("From", &self.from)
-            .append_pair("Body", &self.text(envelope))
-            .finish()
+            .append_pair("Body", &self.text(ev)?)
+            .finish())
     }
 }
 
 impl Sender for TwilioConfig {
-    async fn send(&self, ctx: &SendContext, ev: &OutgoingEvent<'_>) -> Attempt {
+    type Wire = Post;
+
+    fn prepare(&self, ev: &OutgoingEvent<'_>) -> Result<Post, NotSent> {
+        let form = self.form(ev).map_err(http_client::unprepared)?;
         let address = format!(
             "{}/2010-04-01/Accounts/{}/Messages.json",
             self.api_base,
@@ -50,12 +59,19 @@ impl Sender for TwilioConfig {
             address: &address,
             secret_url: false,
             content_type: "application/x-www-form-urlencoded",
-            body: self.form(ev.parsed).into_bytes(),
+            body: form.into_bytes(),
         };
-        let redactor = Redactor::new(secret_values_of(self));
         let basic = STANDARD.encode(format!("{}:{}", self.account_sid, self.auth_token.expose()));
         let auth = vec![("Authorization".into(), format!("Basic {basic}"))];
-        http_client::call_service(ctx, &redactor, call, |_| auth, judge).await
+        http_client::service_post(call, |_| auth)
+    }
+
+    fn redactor(&self) -> Redactor {
+        Redactor::new(secret_values_of(self))
+    }
+
+    async fn send(&self, ctx: &SendContext, ev: &OutgoingEvent<'_>) -> Attempt {
+        http_client::send_prepared(ctx, &self.redactor(), self.prepare(ev), judge).await
     }
 }
 

@@ -4,12 +4,14 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::format::truncate;
-use super::http_client::{self, Received, ServiceCall, Verdict, judge_status};
+use super::http_client::{self, NotSent, Post, Received, ServiceCall, Verdict, judge_status};
 use super::redact::Redactor;
+use super::wording::templated;
 use super::{OutgoingEvent, SendContext, Sender};
 use crate::delivery::attempt::Attempt;
 use crate::delivery::oauth1;
 use crate::delivery::retry::AttemptClass;
+use crate::domain::hook_config::wording::TemplatePart;
 use crate::domain::hook_config::{XConfig, secret_values_of};
 use crate::events::render;
 
@@ -17,6 +19,34 @@ use crate::events::render;
 pub const MAX_WEIGHT: usize = 280;
 /// What X counts for any URL, whatever its length (t.co wrapping).
 pub const URL_WEIGHT: usize = 23;
+
+fn is_link(word: &str) -> bool {
+    let lower = word.to_ascii_lowercase();
+    lower.starts_with("http://") || lower.starts_with("https://")
+}
+
+/// `head`, then `link` after a space: `head` cut with "…" as much as needed to fit.
+fn fit(head: &str, link: Option<&str>) -> String {
+    let compose = |head: &str| match link {
+        Some(link) => format!("{head} {link}"),
+        None => head.to_owned(),
+    };
+    let full = compose(head);
+    if weighted_length(&full) <= MAX_WEIGHT {
+        return full;
+    }
+    // The longest prefix that fits; lengths grow with the prefix, so halving finds it.
+    let (mut fits, mut too_long) = (0, head.chars().count());
+    while too_long - fits > 1 {
+        let mid = (fits + too_long) / 2;
+        if weighted_length(&compose(&truncate(head, mid))) <= MAX_WEIGHT {
+            fits = mid;
+        } else {
+            too_long = mid;
+        }
+    }
+    compose(&truncate(head, fits))
+}
 
 /// X's weighted length: characters of the common Latin, punctuation and symbol ranges count
 /// 1, all others (CJK, emoji...) 2, and a URL 23. A word with a dot might be taken for a
@@ -44,28 +74,22 @@ pub fn weighted_length(text: &str) -> usize {
 }
 
 impl XConfig {
-    /// The post: the summary, cut with "…" to fit, and the event's first link.
-    pub fn text(&self, envelope: &Value) -> String {
-        let rendered = render(envelope);
-        let compose = |summary: &str| match rendered.links.first() {
-            Some(link) => format!("{summary} {}", link.url),
-            None => summary.to_owned(),
-        };
-        let full = compose(&rendered.summary);
-        if weighted_length(&full) <= MAX_WEIGHT {
-            return full;
+    /// The post: the summary and the event's first link, or the owner's template; cut with
+    /// "…" to fit, keeping a link that ends the text whole.
+    pub fn text(&self, ev: &OutgoingEvent<'_>) -> Result<String, String> {
+        if let Some(text) = templated(ev, TemplatePart::Text, None)? {
+            let text = text.trim();
+            return Ok(match text.rsplit_once(char::is_whitespace) {
+                Some((head, url)) if is_link(url) => fit(head.trim_end(), Some(url)),
+                _ if is_link(text) => text.to_owned(),
+                _ => fit(text, None),
+            });
         }
-        // The longest prefix that fits; lengths grow with the prefix, so halving finds it.
-        let (mut fits, mut too_long) = (0, rendered.summary.chars().count());
-        while too_long - fits > 1 {
-            let mid = (fits + too_long) / 2;
-            if weighted_length(&compose(&truncate(&rendered.summary, mid))) <= MAX_WEIGHT {
-                fits = mid;
-            } else {
-                too_long = mid;
-            }
-        }
-        compose(&truncate(&rendered.summary, fits))
+        let rendered = render(ev.parsed);
+        Ok(fit(
+            &rendered.summary,
+            rendered.links.first().map(|l| l.url.as_str()),
+        ))
     }
 
     /// The OAuth 1.0a `Authorization` value for a POST to `url`.
@@ -85,18 +109,18 @@ impl XConfig {
 }
 
 impl Sender for XConfig {
-    async fn send(&self, ctx: &SendContext, ev: &OutgoingEvent<'_>) -> Attempt {
+    type Wire = Post;
+
+    fn prepare(&self, ev: &OutgoingEvent<'_>) -> Result<Post, NotSent> {
+        let text = self.text(ev).map_err(http_client::unprepared)?;
         let address = self.endpoint();
         let call = ServiceCall {
             what: "the X API URL",
             address: &address,
             secret_url: false,
             content_type: "application/json",
-            body: json!({"text": self.text(ev.parsed)})
-                .to_string()
-                .into_bytes(),
+            body: json!({ "text": text }).to_string().into_bytes(),
         };
-        let redactor = Redactor::new(secret_values_of(self));
         // The signature covers the URL exactly as it is sent.
         let sign = |url: &url::Url| {
             let timestamp =
@@ -106,7 +130,15 @@ impl Sender for XConfig {
                 self.authorization(url.as_str(), &oauth1::new_nonce(), timestamp),
             )]
         };
-        http_client::call_service(ctx, &redactor, call, sign, judge).await
+        http_client::service_post(call, sign)
+    }
+
+    fn redactor(&self) -> Redactor {
+        Redactor::new(secret_values_of(self))
+    }
+
+    async fn send(&self, ctx: &SendContext, ev: &OutgoingEvent<'_>) -> Attempt {
+        http_client::send_prepared(ctx, &self.redactor(), self.prepare(ev), judge).await
     }
 }
 

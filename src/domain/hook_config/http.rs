@@ -4,6 +4,7 @@ use serde_json::{Map, Value};
 use super::fields::{Control, Control::*, Field, field};
 use super::input::{Input, check_web_url, is_header_name, is_header_value, reserved_header};
 use super::{KindConfig, Secret};
+use crate::events::{EventType, template};
 use crate::primitives::webhook_secret;
 
 /// Most extra headers per hook; more would be a misuse, and each is logged with every attempt.
@@ -143,6 +144,11 @@ fn parse_headers(input: &mut Input<'_>) -> Vec<(String, String)> {
                 &field,
                 format!("must be at most {MAX_HEADER_VALUE} characters"),
             );
+        } else if let Err(e) = template::is_template(value)
+            .then(|| template::check(value, EventType::Ping))
+            .transpose()
+        {
+            input.error(&field, format!("the template fails: {e}"));
         } else {
             headers.push((name.to_owned(), value.to_owned()));
         }

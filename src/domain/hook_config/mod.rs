@@ -11,6 +11,7 @@ pub mod input;
 mod social;
 #[cfg(test)]
 mod tests;
+pub mod wording;
 
 use std::fmt;
 
@@ -34,6 +35,9 @@ pub struct KindDef {
     pub label: &'static str,
     pub summary: &'static str,
     pub fields: &'static [Field],
+    /// The message parts owners may template, with the built-in wording of each; none for
+    /// `http`, whose receivers depend on the spec's envelope.
+    pub wording: &'static [wording::Wording],
 }
 
 /// The kinds of hooks, one per sender.
@@ -67,12 +71,14 @@ impl HookKind {
             label: &'static str,
             summary: &'static str,
             fields: &'static [Field],
+            wording: &'static [wording::Wording],
         ) -> KindDef {
             KindDef {
                 name,
                 label,
                 summary,
                 fields,
+                wording,
             }
         }
         const HTTP: KindDef = def(
@@ -80,36 +86,42 @@ impl HookKind {
             "HTTP POST",
             "POST each event's JSON to a URL, optionally signed.",
             http::FIELDS,
+            &[],
         );
         const EMAIL: KindDef = def(
             "email",
             "Email",
             "Mail each event through your SMTP server.",
             email::FIELDS,
+            wording::EMAIL,
         );
         const HIPCHAT: KindDef = def(
             "hipchat",
             "HipChat",
             "Notify a HipChat room.",
             chat::HIPCHAT_FIELDS,
+            wording::HIPCHAT,
         );
         const SLACK: KindDef = def(
             "slack",
             "Slack",
             "Post to a Slack channel through an incoming webhook.",
             chat::SLACK_FIELDS,
+            wording::SLACK,
         );
         const TEAMS: KindDef = def(
             "teams",
             "Microsoft Teams",
             "Post a card to a Microsoft Teams channel.",
             chat::TEAMS_FIELDS,
+            wording::TEAMS,
         );
         const TWILIO: KindDef = def(
             "twilio",
             "Twilio SMS",
             "Text a phone through Twilio.",
             social::TWILIO_FIELDS,
+            wording::TWILIO,
         );
         // The API still calls the kind `twitter`.
         const X: KindDef = def(
@@ -117,6 +129,7 @@ impl HookKind {
             "X (Twitter)",
             "Post package news to an X account.",
             social::X_FIELDS,
+            wording::X,
         );
         match self {
             HookKind::Http => &HTTP,

@@ -1,8 +1,6 @@
 //! Helpers of the inbound tests: recorded payloads, and signatures made and checked by
 //! GitHub's own library (`@octokit/webhooks-methods`, run by node) rather than by our code.
-use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
@@ -30,37 +28,9 @@ pub fn edited(bytes: &[u8], edit: impl FnOnce(&mut Value)) -> Vec<u8> {
     serde_json::to_vec_pretty(&v).unwrap()
 }
 
-fn tools_dir() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/tools");
-    assert!(
-        dir.join("node_modules/@octokit/webhooks-methods").is_dir(),
-        "the test tools are missing: run .ci/install-test-tools (it runs npm ci in {})",
-        dir.display()
-    );
-    dir
-}
-
 /// Runs an ES module with node in the test tools dir, `body` on its standard input.
 fn node(script: &str, env: &[(&str, &str)], body: &[u8]) -> String {
-    let mut child = Command::new("node")
-        .arg("--input-type=module")
-        .arg("-e")
-        .arg(script)
-        .current_dir(tools_dir())
-        .envs(env.iter().copied())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("node is installed (.ci/install-test-tools)");
-    child.stdin.take().unwrap().write_all(body).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "node failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    crate::test_tools::node("@octokit/webhooks-methods", script, env, body)
 }
 
 /// `X-Hub-Signature-256` as GitHub makes it, by `@octokit/webhooks-methods`' `sign`.

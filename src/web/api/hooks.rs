@@ -24,6 +24,7 @@ pub fn hook_json(h: &Hook) -> Value {
         "events": h.events.iter().map(|e| e.name()).collect::<Vec<_>>(),
         "config": h.public,
         "filter": h.filter.to_json(),
+        "templates": h.templates.to_json(),
         "broken": h.broken().map(ToString::to_string),
         "disabled_reason": h.disabled_reason,
         "created_at": rfc3339(h.created_at),

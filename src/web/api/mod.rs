@@ -7,6 +7,7 @@ pub use crate::web::routes::{RouteList, RouteSink};
 
 pub mod events;
 pub mod feeds;
+pub mod hook_preview;
 pub mod hooks;
 pub mod inbound;
 pub mod openapi;
@@ -76,6 +77,11 @@ pub fn register(r: &mut impl RouteSink) {
     r.add(M::GET, "/feeds/{feed}/events", events::list);
     r.add(M::GET, "/feeds/{feed}/events/{identifier}", events::show);
     r.add(M::POST, "/feeds/{feed}/hooks", hooks::create);
+    r.add(
+        M::POST,
+        "/feeds/{feed}/hooks/preview",
+        hook_preview::preview,
+    );
     r.add(M::GET, "/feeds/{feed}/hooks", hooks::list);
     r.add(M::GET, "/feeds/{feed}/hooks/{id}", hooks::get);
     r.add(M::PATCH, "/feeds/{feed}/hooks/{id}", hooks::update);

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use super::{openapi_inbound, openapi_replays, openapi_sources};
 use crate::domain::hook_config::HookKind;
 use crate::domain::hook_filter::{BuildResult, Prerelease};
-use crate::events::{EventType, json_schema};
+use crate::events::{EventType, json_schema, template};
 use crate::primitives::{DeliveryStatus, ErrorKind};
 
 pub(super) fn problem(status: u16, what: &str) -> (String, Value) {
@@ -186,17 +186,57 @@ fn hook_schemas() -> Value {
           "name": {"type": "string"}, "enabled": {"type": "boolean"},
           "events": {"type": "array", "items": {"type": "string", "enum": EventType::ALL.iter().map(|e| e.name()).collect::<Vec<_>>()}},
           "config": {"type": "object", "description": "settings of the kind; secrets are write-only and kept when left out"},
-          "filter": {"oneOf": [r("Filter"), {"type": "null"}], "description": "replaces the filter whole; null removes it; left out, it stays"}}},
+          "filter": {"oneOf": [r("Filter"), {"type": "null"}], "description": "replaces the filter whole; null removes it; left out, it stays"},
+          "templates": {"oneOf": [r("Templates"), {"type": "null"}], "description": "people-channel kinds only; replaces the templates whole; null removes them; left out, they stay"}}},
       "Filter": filter_schema(),
+      "Templates": templates_schema(),
+      "PreviewRequest": {"type": "object", "required": ["event"], "additionalProperties": false, "properties": {
+          "hook": r("HookInput"),
+          "hook_id": {"type": "integer", "description": "a saved hook; with hook, its fields are edits over it"},
+          "event": {"description": "one of the feed's logged events by identifier, or an envelope", "oneOf": [{"type": "string"}, {"type": "object"}]}}},
+      "Preview": preview_schema(),
       "Hook": {"type": "object", "required": ["id", "kind", "name", "enabled", "events", "config", "broken", "disabled_reason", "created_at"], "properties": {
           "id": {"type": "integer"}, "kind": {"type": "string"}, "name": {"type": "string"}, "enabled": {"type": "boolean"},
           "events": {"type": "array", "items": {"type": "string"}},
           "config": {"type": "object", "description": "settings without secrets; secrets_set names the secrets that have a value"},
           "filter": r("Filter"),
+          "templates": r("Templates"),
           "broken": {"type": ["string", "null"], "description": "why the hook cannot send: its stored secrets do not open with this server's key file; a PATCH that gives them again mends it"},
           "disabled_reason": {"type": ["string", "null"]}, "created_at": {"type": "string", "format": "date-time"},
           "secret": {"type": "string", "description": "a generated signing secret, in the answer that made it only"}}}
     })
+}
+
+/// A hook's templates: per event name, the parts it words (MiniJinja; the envelope is the
+/// context).
+fn templates_schema() -> Value {
+    let part = |what: &str| json!({"type": ["string", "null"], "maxLength": template::MAX_SOURCE, "description": what});
+    let message = json!({"type": "object", "additionalProperties": false, "properties": {
+        "subject": part("e-mail subject"),
+        "text": part("the message of chat and SMS kinds; e-mail's plain-text part"),
+        "html": part("e-mail's HTML part; values are HTML-escaped")}});
+    let mut by_event = serde_json::Map::new();
+    for e in EventType::ALL {
+        by_event.insert(e.name().to_owned(), message.clone());
+    }
+    json!({"type": "object", "additionalProperties": false, "properties": by_event})
+}
+
+/// What the preview answers: the HTTP request, or the e-mail, or why none can be built.
+fn preview_schema() -> Value {
+    let headers = json!({"type": "object", "additionalProperties": {"type": "string"}});
+    json!({"type": "object", "required": ["passes_filter", "filter_reason"], "properties": {
+        "passes_filter": {"type": "boolean"},
+        "filter_reason": {"type": ["string", "null"], "description": "why the hook would not take the event"},
+        "request": {"type": "object", "required": ["method", "url", "headers", "body"], "properties": {
+            "method": {"type": "string"}, "url": {"type": "string"}, "headers": headers,
+            "body": {"type": "string", "description": "the exact bytes that would be sent"}}},
+        "email": {"type": "object", "required": ["from", "to", "subject", "headers", "text", "html"], "properties": {
+            "from": {"type": "string"}, "to": {"type": "array", "items": {"type": "string"}},
+            "subject": {"type": "string"}, "headers": headers,
+            "text": {"type": ["string", "null"]}, "html": {"type": ["string", "null"]}}},
+        "error": {"type": "object", "description": "why the sender could not build the message (a template that fails)",
+            "properties": {"kind": {"type": "string", "enum": ["config"]}, "message": {"type": "string"}}}}})
 }
 
 /// A hook's filter; every part optional, globs with `*` and `?`, case-insensitive.
@@ -314,6 +354,10 @@ fn hook_paths() -> Value {
         "parameters": [feed],
         "post": op("Create a hook", Some(r("HookInput")), vec![ok(201, "the hook", Some(r("Hook"))), problem(422, "invalid settings, each field named")], true),
         "get": op("The feed's hooks", None, vec![ok(200, "hooks", Some(list_of("Hook")))], true)
+      },
+      "/feeds/{feed}/hooks/preview": {
+        "parameters": [feed],
+        "post": op("What a hook (saved, unsaved, or saved with unsaved edits) would send for an event; nothing is sent, secrets show as [redacted]", Some(r("PreviewRequest")), vec![ok(200, "the preview", Some(r("Preview"))), problem(404, "no such hook or logged event"), problem(422, "invalid settings or envelope")], true)
       },
       "/feeds/{feed}/hooks/{id}": {
         "parameters": [feed, id],

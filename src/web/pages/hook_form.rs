@@ -3,6 +3,7 @@
 use serde_json::{Map, Value};
 
 use super::filter_form::FilterForm;
+use super::templates_form::TemplatesForm;
 use crate::domain::hook_config::HookKind;
 use crate::domain::hook_config::fields::{Control, Field};
 use crate::domain::hooks::{Hook, HookInput};
@@ -47,6 +48,8 @@ pub struct HookForm {
     pub events_error: Option<String>,
     pub fields: Vec<FieldView>,
     pub filter: FilterForm,
+    /// The people channels' wording, per event.
+    pub templates: TemplatesForm,
     /// http only: make a new signing secret / drop the stored one.
     pub generate_secret: bool,
     pub remove_secret: bool,
@@ -162,6 +165,10 @@ impl HookForm {
             events_error: None,
             fields,
             filter: FilterForm::new(&hook.map(|h| h.filter.clone()).unwrap_or_default()),
+            templates: TemplatesForm::new(
+                kind,
+                &hook.map(|h| h.templates.clone()).unwrap_or_default(),
+            ),
             generate_secret: false,
             remove_secret: false,
             other_errors: vec![],
@@ -227,6 +234,7 @@ impl HookForm {
         let enabled = get("enabled").is_some();
         let name = get("name").unwrap_or_default().to_owned();
         let (filter, filter_json) = FilterForm::posted(pairs);
+        let (templates, templates_json) = TemplatesForm::posted(kind, pairs);
         let form = HookForm {
             kind,
             name: name.clone(),
@@ -236,6 +244,7 @@ impl HookForm {
             events_error: None,
             fields,
             filter,
+            templates,
             generate_secret,
             remove_secret,
             other_errors: vec![],
@@ -247,6 +256,7 @@ impl HookForm {
             enabled: Some(enabled),
             config: Some(Value::Object(config)),
             filter: Some(filter_json),
+            templates: Some(templates_json),
         };
         (form, input, local)
     }
@@ -260,7 +270,7 @@ impl HookForm {
             });
         }
         for e in errors {
-            if self.filter.take_error(e) {
+            if self.filter.take_error(e) || self.templates.take_error(e) {
                 continue;
             }
             let config_field = e.field.strip_prefix("config.");

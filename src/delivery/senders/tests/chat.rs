@@ -3,7 +3,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::fake::{Fake, Reply, answer, assert_no_secret, context, example, hostile};
+use super::fake::{Event, Fake, Reply, answer, assert_no_secret, context, example, hostile};
 use crate::delivery::attempt::Attempt;
 use crate::delivery::retry::AttemptClass;
 use crate::delivery::senders::teams::MAX_CARD_BYTES;
@@ -359,7 +359,10 @@ fn teams_cards_stay_under_the_size_limit() {
         ) else {
             panic!()
         };
-        let card = t.payload(&envelope).to_string();
+        let card = t
+            .payload(&Event::from_value(&envelope).out())
+            .unwrap()
+            .to_string();
         assert!(card.len() <= MAX_CARD_BYTES, "{format}: {}", card.len());
         assert!(card.contains("D00000") || format == "adaptive");
     }

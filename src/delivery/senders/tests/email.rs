@@ -32,7 +32,7 @@ impl Drop for Sink {
 }
 
 /// Starts the SMTP server; a missing aiosmtpd or trustme fails the test (never skips it).
-fn sink(mode: &str) -> Sink {
+pub(super) fn sink(mode: &str) -> Sink {
     start(SCRIPT, &[mode])
 }
 
@@ -88,7 +88,7 @@ pub(super) fn start(script_text: &str, args: &[&str]) -> Sink {
 }
 
 impl Sink {
-    fn received(&self) -> Value {
+    pub(super) fn received(&self) -> Value {
         let line = self
             .lines
             .recv_timeout(Duration::from_secs(10))
@@ -109,7 +109,7 @@ async fn send(sink: &Sink, input: Value, ev: &Event) -> Attempt {
     config.send(&ctx, &ev.out()).await
 }
 
-fn settings(sink: &Sink, tls: &str, body: &str, to: &str) -> Value {
+pub(super) fn settings(sink: &Sink, tls: &str, body: &str, to: &str) -> Value {
     let mut input = json!({"host": "localhost", "port": sink.port, "tls": tls, "from": "Feed hooks <hooks@example.com>", "to": to, "body": body});
     if tls != "none" {
         input["username"] = "hookbot".into();

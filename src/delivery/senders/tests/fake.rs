@@ -9,7 +9,9 @@ use tokio::net::{TcpListener, TcpStream};
 use crate::delivery::allow::AllowList;
 use crate::delivery::attempt::Attempt;
 use crate::delivery::senders::{OutgoingEvent, SendContext};
+use crate::domain::hook_templates::MessageTemplate;
 use crate::events::EventType;
+use crate::events::template::Extras;
 
 /// One request as the receiver got it.
 #[derive(Debug, Clone)]
@@ -175,6 +177,10 @@ pub struct Event {
 }
 
 impl Event {
+    pub fn from_value(envelope: &Value) -> Event {
+        Event::from_json(&envelope.to_string())
+    }
+
     pub fn from_json(envelope: &str) -> Event {
         let parsed: Value = serde_json::from_str(envelope).unwrap();
         let event = parsed["PayloadType"]
@@ -189,11 +195,21 @@ impl Event {
     }
 
     pub fn out(&self) -> OutgoingEvent<'_> {
+        self.worded(None)
+    }
+
+    /// The event as a hook with these templates sends it.
+    pub fn worded<'a>(&'a self, template: Option<&'a MessageTemplate>) -> OutgoingEvent<'a> {
         OutgoingEvent {
             event: self.event,
-            identifier: self.parsed["Identifier"].as_str().unwrap(),
+            identifier: self.parsed["Identifier"].as_str().unwrap_or("test-event"),
             envelope: &self.envelope,
             parsed: &self.parsed,
+            template,
+            extras: Extras {
+                feed_name: "Contoso feed",
+                delivery_url: Some("http://127.0.0.1:8080/feeds/contoso/deliveries/1"),
+            },
         }
     }
 }

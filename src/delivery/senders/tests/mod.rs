@@ -4,3 +4,4 @@ mod email;
 mod fake;
 mod http;
 mod social;
+mod templates;
