@@ -11,6 +11,7 @@ const STEPS: &[&str] = &[
     include_str!("../../migrations/0005_hook_filters.sql"),
     include_str!("../../migrations/0007_inbound.sql"),
     include_str!("../../migrations/0008_hook_templates.sql"),
+    include_str!("../../migrations/0010_replays.sql"),
 ];
 
 fn migrations() -> Migrations<'static> {

@@ -170,6 +170,20 @@ async fn every_page_fits_a_phone_and_passes_axe_and_html_validate() {
         pages.push(format!("/feeds/acme-packages/hooks/{id}"));
         pages.push(format!("/feeds/acme-packages/hooks/{id}/edit"));
     }
+    // The replay steps: replays listed (running ones with a Cancel button) and the page after
+    // "Count" with its "Replay N at R/s" button.
+    for id in &hooks {
+        let res = app
+            .api(
+                reqwest::Method::POST,
+                &format!("/api/v1/feeds/acme-packages/hooks/{id}/replays"),
+                Some(&token),
+                Some(serde_json::json!({"rate": 1})),
+            )
+            .await;
+        assert_eq!(res.status(), 202);
+        pages.push(format!("/feeds/acme-packages/hooks/{id}?r_rate=10&count=1"));
+    }
     for id in [1, 2] {
         pages.push(format!("/feeds/acme-packages/deliveries/{id}"));
     }

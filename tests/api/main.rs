@@ -21,6 +21,7 @@ mod oauth;
 mod openapi;
 mod proxy;
 mod receiver;
+mod replays;
 mod restore;
 mod schemathesis;
 mod secrets;

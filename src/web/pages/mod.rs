@@ -23,6 +23,7 @@ pub mod hook_form;
 pub mod hook_page;
 pub mod hook_preview;
 pub mod hooks;
+pub mod replays;
 pub mod session;
 pub mod source_inbound;
 pub mod sources;
