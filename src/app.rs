@@ -146,6 +146,12 @@ impl Application {
             self.state.settings.retention_days,
             background.clone(),
         ));
+        let replayer = tokio::spawn(crate::delivery::replayer::run(
+            self.state.db.clone(),
+            self.state.replays_due.clone(),
+            self.state.wake.clone(),
+            background.clone(),
+        ));
         tracing::info!(url = %self.state.base_url, "feedhooks is listening");
         let served = self.server.await;
         self.stop.cancel();
@@ -153,6 +159,7 @@ impl Application {
         background.cancel();
         let _ = worker.await;
         let _ = retention.await;
+        let _ = replayer.await;
         let _ = poller.await;
         let _ = checkpoints.await;
         drop(self.worker);
@@ -308,6 +315,7 @@ fn services(
         metrics,
         poller,
         sources_due,
+        replays_due: Wake::default(),
     });
     Ok((state, worker, attempt_writer_task))
 }

@@ -64,8 +64,8 @@ pub fn event_detail(
         .collect::<Result<_, _>>()?;
     let filtered = c
         .prepare_cached(
-            "SELECT f.hook_id, h.name, f.reason FROM filtered_events f JOIN hooks h ON h.id = f.hook_id
-             WHERE f.event_id = ?1 ORDER BY f.hook_id",
+            "SELECT h.id, h.name, j.value ->> 1 FROM events e, json_each(e.filtered) j
+             JOIN hooks h ON h.id = j.value ->> 0 WHERE e.id = ?1 ORDER BY h.id",
         )?
         .query_map([row.id], |r| {
             Ok(FilteredBy {

@@ -71,12 +71,9 @@ pub fn store_events_in(
             "INSERT INTO deliveries (hook_id, event_id, event_type, status, due_at, created_at)
              VALUES (?1, ?2, ?3, 'pending', ?4, ?4)",
         )?;
-        let mut turned_away = tx.prepare_cached(
-            "INSERT INTO filtered_events (event_id, hook_id, reason) VALUES (?1, ?2, ?3)",
-        )?;
         let mut insert = tx.prepare_cached(
-            "INSERT INTO events (feed_id, identifier, event_type, username, occurred_at, received_at, body, sent_hash, deliveries, source_id)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            "INSERT INTO events (feed_id, identifier, event_type, username, occurred_at, received_at, body, sent_hash, deliveries, source_id, filtered)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         )?;
         let mut fan_out = tx.prepare_cached(
             "INSERT INTO deliveries (hook_id, event_id, event_type, status, due_at, created_at)
@@ -105,6 +102,12 @@ pub fn store_events_in(
                 .collect::<Result<_, _>>()?;
             let verdicts = judged(e, &with_filters, judge);
             let deliveries = unfiltered + verdicts.iter().filter(|(_, v)| v.is_ok()).count() as i64;
+            let turned_away: Vec<(i64, &str)> = verdicts
+                .iter()
+                .filter_map(|(hook, v)| v.as_ref().err().map(|reason| (*hook, reason.as_str())))
+                .collect();
+            let filtered = (!turned_away.is_empty())
+                .then(|| serde_json::to_string(&turned_away).expect("pairs serialize"));
             insert.execute(params![
                 e.feed_id,
                 e.identifier,
@@ -115,7 +118,8 @@ pub fn store_events_in(
                 e.envelope,
                 &e.sent_hash[..],
                 deliveries,
-                e.source_id
+                e.source_id,
+                filtered
             ])?;
             let event_id = tx.last_insert_rowid();
             if unfiltered > 0 {
@@ -127,13 +131,8 @@ pub fn store_events_in(
                     e.event_bit
                 ])?;
             }
-            for (hook, verdict) in verdicts {
-                match verdict {
-                    Ok(()) => {
-                        deliver_one.execute(params![hook, event_id, e.event_type, e.received_at])?
-                    }
-                    Err(reason) => turned_away.execute(params![event_id, hook, reason])?,
-                };
+            for (hook, _) in verdicts.iter().filter(|(_, v)| v.is_ok()) {
+                deliver_one.execute(params![hook, event_id, e.event_type, e.received_at])?;
             }
             out.push(Stored::Created { deliveries });
         }

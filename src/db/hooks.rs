@@ -89,7 +89,9 @@ pub fn update_hook(
     h: &HookWrite<'_>,
     now: i64,
 ) -> Result<bool, DbError> {
-    let tx = c.transaction()?;
+    // Immediate: a read-then-write transaction that starts deferred fails at once ("database
+    // is locked") when another writer commits between its read and its write.
+    let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let was_enabled: Option<bool> = tx
         .query_row(
             "SELECT enabled FROM hooks WHERE id = ?1 AND feed_id = ?2",

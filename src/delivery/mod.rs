@@ -7,6 +7,7 @@ pub mod attempt_writer;
 pub mod metrics;
 pub mod oauth1;
 pub mod preview;
+pub mod replayer;
 pub mod resolver;
 pub mod retention;
 pub mod retry;

@@ -211,10 +211,28 @@ impl HookFilter {
 /// filter was checked when it was saved; one that no longer reads lets events through, since
 /// an event withheld by a broken filter would be lost to that hook without a word.
 pub fn judge(filter: &str, event_type: &str, payload: &Value) -> Result<(), String> {
-    let (Ok(filter), Some(event)) = (
-        serde_json::from_str::<HookFilter>(filter),
-        EventType::from_name(event_type),
-    ) else {
+    // Ingest judges every event with the same few filters: each is parsed once per thread (the
+    // event writer's), not once per event. Bounded: a server with more filters than this
+    // parses again after a clear.
+    const CACHED: usize = 4096;
+    thread_local! {
+        static PARSED: std::cell::RefCell<std::collections::HashMap<String, Option<std::rc::Rc<HookFilter>>>> =
+            Default::default();
+    }
+    let parsed = PARSED.with_borrow_mut(|cache| {
+        if let Some(f) = cache.get(filter) {
+            return f.clone();
+        }
+        if cache.len() >= CACHED {
+            cache.clear();
+        }
+        let f = serde_json::from_str::<HookFilter>(filter)
+            .ok()
+            .map(std::rc::Rc::new);
+        cache.insert(filter.to_owned(), f.clone());
+        f
+    });
+    let (Some(filter), Some(event)) = (parsed, EventType::from_name(event_type)) else {
         tracing::warn!(
             filter,
             event_type,

@@ -15,6 +15,7 @@ pub mod hooks;
 pub mod ingest;
 pub mod names;
 pub mod password;
+pub mod replays;
 pub mod secret_box;
 pub mod secret_token;
 pub mod source_config;

@@ -6,6 +6,11 @@ pub fn now_ms() -> i64 {
     (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
 }
 
+/// Unix microseconds, for pacing finer than a millisecond (a replay at 1000/s).
+pub fn now_us() -> i64 {
+    (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000) as i64
+}
+
 /// RFC 3339 in UTC with millisecond precision, e.g. `2026-11-30T03:11:39.123Z`.
 pub fn rfc3339(ms: i64) -> String {
     let t = OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)

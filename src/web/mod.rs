@@ -13,7 +13,9 @@ pub mod pages;
 pub mod routes;
 pub mod state;
 
-use pages::{account, admin, deliveries, events, feeds, hook_page, hooks, session, sources};
+use pages::{
+    account, admin, deliveries, events, feeds, hook_page, hooks, replays, session, sources,
+};
 use routes::RouteSink;
 
 /// Every route the server answers. Pages and API call the same domain functions.
@@ -81,6 +83,12 @@ pub fn page_routes(r: &mut impl RouteSink) {
         M::POST,
         "/feeds/{feed}/hooks/{id}/redeliver",
         hook_page::redeliver_failed,
+    );
+    r.add(M::POST, "/feeds/{feed}/hooks/{id}/replays", replays::start);
+    r.add(
+        M::POST,
+        "/feeds/{feed}/hooks/{id}/replays/{replay}/cancel",
+        replays::cancel,
     );
     r.add(M::GET, "/feeds/{feed}/deliveries/{id}", deliveries::show);
     r.add(M::GET, "/feeds/{feed}/events/{identifier}", events::show);

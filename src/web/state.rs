@@ -32,6 +32,8 @@ pub struct AppState {
     pub poller: Arc<Poller>,
     /// The poller's doorbell: the domain rings it when a source may be due now.
     pub sources_due: Wake,
+    /// The replay pacer's doorbell: rung when a replay starts.
+    pub replays_due: Wake,
 }
 
 impl AppState {

@@ -60,6 +60,9 @@ async fn seeded(app: &TestApp, rx: &Receiver) -> (TestUser, String, Vec<i64>) {
                "config": {"webhook_url": format!("{}/services/T000/B000/XXXX", rx.url.trim_end_matches('/'))}}),
         json!({"kind": "http", "name": "Switched off", "events": ["ping"], "enabled": false,
                "config": {"url": rx.url}}),
+        json!({"kind": "email", "name": "Release mail", "events": ["package.added"],
+               "config": {"host": "127.0.0.1", "port": 2525, "from": "hooks@example.com", "to": "team@example.com", "body": "html"},
+               "templates": {"package.added": {"subject": "New: {{ Payload.PackageIdentifier }}"}}}),
     ] {
         let res = app
             .api(
@@ -167,6 +170,20 @@ async fn every_page_fits_a_phone_and_passes_axe_and_html_validate() {
         pages.push(format!("/feeds/acme-packages/hooks/{id}"));
         pages.push(format!("/feeds/acme-packages/hooks/{id}/edit"));
     }
+    // The replay steps: replays listed (running ones with a Cancel button) and the page after
+    // "Count" with its "Replay N at R/s" button.
+    for id in &hooks {
+        let res = app
+            .api(
+                reqwest::Method::POST,
+                &format!("/api/v1/feeds/acme-packages/hooks/{id}/replays"),
+                Some(&token),
+                Some(serde_json::json!({"rate": 1})),
+            )
+            .await;
+        assert_eq!(res.status(), 202);
+        pages.push(format!("/feeds/acme-packages/hooks/{id}?r_rate=10&count=1"));
+    }
     for id in [1, 2] {
         pages.push(format!("/feeds/acme-packages/deliveries/{id}"));
     }
@@ -210,9 +227,44 @@ async fn every_page_fits_a_phone_and_passes_axe_and_html_validate() {
         let html = http.get(path).await.text().await.unwrap();
         std::fs::write(markup.path().join(format!("page{i:02}.html")), html).unwrap();
     }
+    // The hook form with its preview (for the e-mail hook, its HTML in a sandboxed frame).
+    for id in [hooks[1], hooks[3]] {
+        let path = format!("/feeds/acme-packages/hooks/{id}/edit (previewed)");
+        b.go(&format!(
+            "{}/feeds/acme-packages/hooks/{id}/edit",
+            app.address
+        ))
+        .await;
+        // The page as the server sends it, for html-validate: the form posted as its button would.
+        let markup_of_preview = b
+            .exec_async(
+                "const done = arguments[arguments.length - 1];
+                 const f = document.querySelector('form.hook-form');
+                 const d = new URLSearchParams(new FormData(f));
+                 d.append('action', 'preview');
+                 fetch(f.getAttribute('action'), {method: 'POST', body: d}).then(r => r.text()).then(done);",
+            )
+            .await;
+        b.follow("button[value=preview]").await;
+        b.find("section.preview").await;
+        let layout = b.exec(LAYOUT).await;
+        if layout["scrolls"] == true || layout["cut"] != json!([]) {
+            problems.push(format!("{path}: does not fit 360 px: {layout}"));
+        }
+        b.exec(&axe).await;
+        let violations = b.exec_async(AXE).await;
+        if violations != json!([]) {
+            problems.push(format!("{path}: axe: {violations}"));
+        }
+        let i = pages.len();
+        pages.push(path);
+        let html = markup_of_preview.as_str().unwrap();
+        assert!(html.contains("section class=\"card preview\""), "{html}");
+        std::fs::write(markup.path().join(format!("page{i:02}.html")), html).unwrap();
+    }
     // On a wide screen, a card holding a short form is as wide as its fields, not the page.
     b.resize(1280, 900).await;
-    for path in &pages {
+    for path in pages.iter().filter(|p| !p.ends_with("(previewed)")) {
         b.go(&format!("{}{path}", app.address)).await;
         let wide = b.exec(WIDE_SHORT_FORMS).await;
         if wide != json!([]) {

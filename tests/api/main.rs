@@ -22,6 +22,7 @@ mod openapi;
 mod ordering;
 mod proxy;
 mod receiver;
+mod replays;
 mod restore;
 mod schemathesis;
 mod secrets;

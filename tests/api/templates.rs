@@ -187,6 +187,21 @@ async fn templates_are_checked_when_saved_and_replaced_whole() {
         Some(json!({"kind": "http", "events": ["ping"], "config": {"url": "https://example.com/"}, "templates": {"ping": {"text": "x"}}}))).await;
     assert_eq!(res.status(), 422);
     assert!(res.text().await.unwrap().contains("envelope unchanged"));
+    let res = app.api(Method::POST, "/api/v1/feeds/f/hooks", Some(&t),
+        Some(json!({"kind": "http", "events": ["ping"], "config": {"url": "https://example.com/", "headers": {"X-Package": "{{ Payload.PackageIdentifier | nope }}"}}}))).await;
+    assert_eq!(res.status(), 422);
+    let problem: Value = res.json().await.unwrap();
+    assert_eq!(
+        problem["errors"][0]["field"], "config.headers.X-Package",
+        "{problem}"
+    );
+    assert!(
+        problem["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("line 1"),
+        "{problem}"
+    );
     assert_eq!(app.count("hooks").await, 0, "nothing half-written");
 
     let res = app
@@ -265,4 +280,106 @@ async fn the_preview_refuses_what_it_cannot_show() {
     );
     assert_eq!(app.count("events").await, 0, "a preview stores nothing");
     assert_eq!(app.count("deliveries").await, 0);
+}
+
+#[tokio::test]
+async fn the_hook_form_words_previews_and_saves_a_tweet() {
+    let app = spawn_app().await;
+    let u = app.create_user("olivia", false).await;
+    let t = app.token_for(&u).await;
+    app.create_feed(&t, "f").await;
+    let b = app.sign_in(&u).await;
+    // With no event logged, the spec's examples are offered.
+    let blank = b.get_text("/feeds/f/hooks/new?kind=twitter").await;
+    assert!(
+        blank.contains(r#"<option value="example:package.pushed""#),
+        "{blank}"
+    );
+    assert_eq!(
+        app.post_event("f", &t, &push("MyCompany.Core", "2.1.0"))
+            .await
+            .status(),
+        202
+    );
+    let form = b.get_text("/feeds/f/hooks/new?kind=twitter").await;
+    assert!(
+        form.contains(r#"name="templates.package.pushed.text""#)
+            && form.contains("{{ summary }}{% if links %} {{ links[0].url }}{% endif %}"),
+        "the built-in wording is the starting point"
+    );
+    assert!(
+        form.contains(r#"<option value="event:MyCompany.Core-2.1.0" selected>"#),
+        "{form}"
+    );
+
+    let fields = |text: &'static str, action: &'static str| {
+        vec![
+            ("kind", "twitter"),
+            ("name", "Releases"),
+            ("events", "package.pushed"),
+            ("enabled", "true"),
+            ("config.consumer_key", "ck"),
+            ("config.consumer_secret", "consumer-secret-42"),
+            ("config.token", "tk"),
+            ("config.token_secret", "token-secret-42"),
+            ("config.api_base", "https://api.x.com"),
+            ("filter.packages", "MyCompany.*"),
+            ("filter.prerelease", "exclude"),
+            ("templates.package.pushed.text", text),
+            ("preview_event", "event:MyCompany.Core-2.1.0"),
+            ("action", action),
+        ]
+    };
+    let res = b
+        .post_form("/feeds/f/hooks", &fields(TWEET, "preview"))
+        .await;
+    assert_eq!(res.status(), 200);
+    let page = res.text().await.unwrap();
+    assert!(
+        page.contains("The filter lets this event through."),
+        "{page}"
+    );
+    assert!(page.contains("POST https://api.x.com/2/tweets"), "{page}");
+    assert!(
+        page.contains(
+            "MyCompany.Core 2.1.0 is out on f: https://example.com/packages/MyCompany.Core/2.1.0"
+        ),
+        "{page}"
+    );
+    assert!(!page.contains("secret-42"), "no secret on the page");
+    assert!(
+        page.contains(r#"name="templates.package.pushed.text""#),
+        "the form stays, as filled in"
+    );
+    assert_eq!(app.count("hooks").await, 0, "a preview saves nothing");
+
+    let res = b
+        .post_form(
+            "/feeds/f/hooks",
+            &fields("{{ Payload.PackageIdentifier", "preview"),
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let page = res.text().await.unwrap();
+    assert!(
+        page.contains("line 1: syntax error"),
+        "the error beside its text area: {page}"
+    );
+
+    let res = b.post_form("/feeds/f/hooks", &fields(TWEET, "")).await;
+    assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
+    let hooks: Value = app
+        .api(Method::GET, "/api/v1/feeds/f/hooks", Some(&t), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        hooks["items"][0]["templates"],
+        json!({"package.pushed": {"text": TWEET}})
+    );
+    assert_eq!(
+        hooks["items"][0]["filter"]["packages"],
+        json!(["MyCompany.*"])
+    );
 }

@@ -16,14 +16,13 @@ use super::errors::{io_kind, is_tls};
 use super::format::{clean, html_escape};
 use super::http_client::NotSent;
 use super::preview::{EmailPreview, Wire};
-use super::redact::Redactor;
 use super::wording::templated;
 use super::{OutgoingEvent, SendContext, Sender, USER_AGENT};
 use crate::delivery::attempt::{Attempt, AttemptError, RequestLog, ResponseLog};
 use crate::delivery::resolver::BlockedAddress;
 use crate::delivery::retry::AttemptClass;
 use crate::domain::hook_config::wording::TemplatePart;
-use crate::domain::hook_config::{BodyFormat, EmailConfig, TlsMode, secret_values_of};
+use crate::domain::hook_config::{BodyFormat, EmailConfig, TlsMode};
 use crate::events::render;
 use crate::primitives::ErrorKind;
 
@@ -235,10 +234,6 @@ impl Sender for EmailConfig {
             message,
             parts,
         })
-    }
-
-    fn redactor(&self) -> Redactor {
-        Redactor::new(secret_values_of(self))
     }
 
     async fn send(&self, ctx: &SendContext, ev: &OutgoingEvent<'_>) -> Attempt {

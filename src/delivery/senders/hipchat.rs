@@ -3,12 +3,11 @@ use serde_json::{Value, json};
 
 use super::format::{html_escape, truncate};
 use super::http_client::{self, NotSent, Post, Received, ServiceCall, Verdict, judge_status};
-use super::redact::Redactor;
 use super::wording::templated;
 use super::{OutgoingEvent, SendContext, Sender};
 use crate::delivery::attempt::Attempt;
 use crate::domain::hook_config::wording::TemplatePart;
-use crate::domain::hook_config::{HipchatColor, HipchatConfig, secret_values_of};
+use crate::domain::hook_config::{HipchatColor, HipchatConfig};
 use crate::events::{BuildResult, build_result, render};
 use crate::primitives::percent::percent_encode;
 
@@ -72,10 +71,6 @@ impl Sender for HipchatConfig {
             format!("Bearer {}", self.auth_token.expose()),
         )];
         http_client::service_post(call, |_| auth)
-    }
-
-    fn redactor(&self) -> Redactor {
-        Redactor::new(secret_values_of(self))
     }
 
     async fn send(&self, ctx: &SendContext, ev: &OutgoingEvent<'_>) -> Attempt {

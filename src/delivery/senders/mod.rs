@@ -31,7 +31,7 @@ pub use redact::Redactor;
 
 use super::allow::AllowList;
 use super::attempt::Attempt;
-use crate::domain::hook_config::{HookConfig, each_kind};
+use crate::domain::hook_config::{HookConfig, KindConfig, each_kind, secret_values_of};
 use crate::domain::hook_templates::MessageTemplate;
 use crate::events::EventType;
 use crate::events::template::Extras;
@@ -109,7 +109,7 @@ pub struct OutgoingEvent<'a> {
 /// Delivers one event with one hook's settings, in two steps: [`Sender::prepare`] builds what
 /// goes on the wire without any network call, and [`Sender::send`] sends exactly that. The
 /// preview shows the first step, so it cannot differ from what is sent.
-pub trait Sender {
+pub(crate) trait Sender: KindConfig {
     /// What this kind puts on the wire: an HTTP request or a mail message.
     type Wire: Into<preview::Wire>;
 
@@ -118,7 +118,9 @@ pub trait Sender {
     fn prepare(&self, ev: &OutgoingEvent<'_>) -> Result<Self::Wire, http_client::NotSent>;
 
     /// Every secret of the hook, for [`Redactor`].
-    fn redactor(&self) -> Redactor;
+    fn redactor(&self) -> Redactor {
+        Redactor::new(secret_values_of(self))
+    }
 
     /// Sends. Never fails: whatever happens is described by the returned attempt, with every
     /// secret redacted.

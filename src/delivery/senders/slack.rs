@@ -3,12 +3,11 @@ use serde_json::{Map, Value, json};
 
 use super::format::{facts, slack_escape};
 use super::http_client::{self, NotSent, Post, Received, ServiceCall, Verdict, judge_status};
-use super::redact::Redactor;
 use super::wording::templated;
 use super::{OutgoingEvent, SendContext, Sender};
 use crate::delivery::attempt::Attempt;
+use crate::domain::hook_config::SlackConfig;
 use crate::domain::hook_config::wording::TemplatePart;
-use crate::domain::hook_config::{SlackConfig, secret_values_of};
 use crate::events::{BuildResult, EventType, Rendered, build_result, render};
 
 impl SlackConfig {
@@ -77,10 +76,6 @@ impl Sender for SlackConfig {
             body: body.to_string().into_bytes(),
         };
         http_client::service_post(call, |_| vec![])
-    }
-
-    fn redactor(&self) -> Redactor {
-        Redactor::new(secret_values_of(self))
     }
 
     async fn send(&self, ctx: &SendContext, ev: &OutgoingEvent<'_>) -> Attempt {

@@ -3,12 +3,11 @@ use serde_json::{Value, json};
 
 use super::format::{clean, facts, html_escape, markdown_escape, truncate};
 use super::http_client::{self, NotSent, Post, Received, ServiceCall, Verdict, judge_status};
-use super::redact::Redactor;
 use super::wording::templated;
 use super::{OutgoingEvent, SendContext, Sender};
 use crate::delivery::attempt::Attempt;
 use crate::domain::hook_config::wording::TemplatePart;
-use crate::domain::hook_config::{TeamsConfig, TeamsFormat, secret_values_of};
+use crate::domain::hook_config::{TeamsConfig, TeamsFormat};
 use crate::events::template::Escape;
 use crate::events::{BuildResult, Link, build_result, render};
 
@@ -171,10 +170,6 @@ impl Sender for TeamsConfig {
             body: body.to_string().into_bytes(),
         };
         http_client::service_post(call, |_| vec![])
-    }
-
-    fn redactor(&self) -> Redactor {
-        Redactor::new(secret_values_of(self))
     }
 
     async fn send(&self, ctx: &SendContext, ev: &OutgoingEvent<'_>) -> Attempt {

@@ -5,13 +5,12 @@ use serde_json::Value;
 
 use super::format::truncate;
 use super::http_client::{self, NotSent, Post, Received, ServiceCall, Verdict, judge_status};
-use super::redact::Redactor;
 use super::wording::templated;
 use super::{OutgoingEvent, SendContext, Sender};
 use crate::delivery::attempt::Attempt;
 use crate::delivery::retry::AttemptClass;
+use crate::domain::hook_config::TwilioConfig;
 use crate::domain::hook_config::wording::TemplatePart;
-use crate::domain::hook_config::{TwilioConfig, secret_values_of};
 use crate::events::render;
 use crate::primitives::percent::percent_encode;
 
@@ -64,10 +63,6 @@ impl Sender for TwilioConfig {
         let basic = STANDARD.encode(format!("{}:{}", self.account_sid, self.auth_token.expose()));
         let auth = vec![("Authorization".into(), format!("Basic {basic}"))];
         http_client::service_post(call, |_| auth)
-    }
-
-    fn redactor(&self) -> Redactor {
-        Redactor::new(secret_values_of(self))
     }
 
     async fn send(&self, ctx: &SendContext, ev: &OutgoingEvent<'_>) -> Attempt {

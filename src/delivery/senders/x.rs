@@ -5,14 +5,13 @@ use serde_json::{Value, json};
 
 use super::format::truncate;
 use super::http_client::{self, NotSent, Post, Received, ServiceCall, Verdict, judge_status};
-use super::redact::Redactor;
 use super::wording::templated;
 use super::{OutgoingEvent, SendContext, Sender};
 use crate::delivery::attempt::Attempt;
 use crate::delivery::oauth1;
 use crate::delivery::retry::AttemptClass;
+use crate::domain::hook_config::XConfig;
 use crate::domain::hook_config::wording::TemplatePart;
-use crate::domain::hook_config::{XConfig, secret_values_of};
 use crate::events::render;
 
 /// X's limit, in its weighted characters.
@@ -131,10 +130,6 @@ impl Sender for XConfig {
             )]
         };
         http_client::service_post(call, sign)
-    }
-
-    fn redactor(&self) -> Redactor {
-        Redactor::new(secret_values_of(self))
     }
 
     async fn send(&self, ctx: &SendContext, ev: &OutgoingEvent<'_>) -> Attempt {

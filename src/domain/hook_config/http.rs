@@ -226,7 +226,7 @@ pub const FIELDS: &[Field] = &[
         Headers,
         false,
         "X-Team: ops\nAuthorization: Bearer …",
-        "One “Name: value” per line, sent with every request. Values of credential-like headers are kept out of the delivery log.",
+        "One “Name: value” per line, sent with every request. A value may be a template of the event ({{ Payload.PackageIdentifier }}); the body is always the spec’s envelope. Values of credential-like headers are kept out of the delivery log.",
     ),
     field(
         "verify_tls",

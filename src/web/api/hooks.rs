@@ -71,7 +71,7 @@ pub fn attempt_json(a: &AttemptRow) -> Value {
 }
 
 /// The hook `{id}` of the route's feed.
-async fn hook_of(state: &AppState, f: &ApiFeed, id: i64) -> Result<Hook, Problem> {
+pub(super) async fn hook_of(state: &AppState, f: &ApiFeed, id: i64) -> Result<Hook, Problem> {
     Ok(hooks::get_hook(&state.db, &state.secrets, &f.access, id).await?)
 }
 

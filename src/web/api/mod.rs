@@ -12,8 +12,10 @@ pub mod hooks;
 pub mod inbound;
 pub mod openapi;
 mod openapi_inbound;
+mod openapi_replays;
 mod openapi_sources;
 pub mod problem;
+pub mod replays;
 pub mod sources;
 
 use problem::Problem;
@@ -89,6 +91,17 @@ pub fn register(r: &mut impl RouteSink) {
         M::POST,
         "/feeds/{feed}/hooks/{id}/redeliver",
         hooks::redeliver_failed,
+    );
+    r.add(M::POST, "/feeds/{feed}/hooks/{id}/replays", replays::create);
+    r.add(
+        M::GET,
+        "/feeds/{feed}/hooks/{id}/replays/{replay}",
+        replays::get,
+    );
+    r.add(
+        M::DELETE,
+        "/feeds/{feed}/hooks/{id}/replays/{replay}",
+        replays::cancel,
     );
     r.add(
         M::GET,

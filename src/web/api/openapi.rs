@@ -2,7 +2,7 @@
 //! event schemas cannot drift. A test checks that it names every registered route.
 use serde_json::{Value, json};
 
-use super::{openapi_inbound, openapi_sources};
+use super::{openapi_inbound, openapi_replays, openapi_sources};
 use crate::domain::hook_concurrency::{DEFAULT_MAX_IN_FLIGHT, MAX_IN_FLIGHT_LIMIT};
 use crate::domain::hook_config::HookKind;
 use crate::domain::hook_filter::{BuildResult, Prerelease};
@@ -125,9 +125,9 @@ pub fn document(server_url: &str) -> Value {
       "components": {
         "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
             "description": "a personal access token (fhp_...) acts as its user; a feed key (fhk_...) may only post events to its feed"}},
-        "schemas": merged([feed_schemas(), event_schemas(), hook_schemas(), delivery_schemas(), openapi_sources::schemas(), openapi_inbound::schemas()])
+        "schemas": merged([feed_schemas(), event_schemas(), hook_schemas(), delivery_schemas(), openapi_sources::schemas(), openapi_inbound::schemas(), openapi_replays::schemas()])
       },
-      "paths": merged([feed_paths(), event_paths(), hook_paths(), delivery_paths(), self_paths(), openapi_sources::paths(), openapi_inbound::paths()])
+      "paths": merged([feed_paths(), event_paths(), hook_paths(), delivery_paths(), self_paths(), openapi_sources::paths(), openapi_inbound::paths(), openapi_replays::paths()])
     })
 }
 

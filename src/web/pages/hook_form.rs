@@ -3,6 +3,7 @@
 use serde_json::{Map, Value};
 
 use super::filter_form::FilterForm;
+use super::templates_form::TemplatesForm;
 use crate::domain::hook_concurrency::{DEFAULT_MAX_IN_FLIGHT, max_in_flight_error};
 use crate::domain::hook_config::HookKind;
 use crate::domain::hook_config::fields::{Control, Field};
@@ -52,6 +53,8 @@ pub struct HookForm {
     pub max_in_flight: String,
     pub max_in_flight_error: Option<String>,
     pub ordered: bool,
+    /// The people channels' wording, per event.
+    pub templates: TemplatesForm,
     /// http only: make a new signing secret / drop the stored one.
     pub generate_secret: bool,
     pub remove_secret: bool,
@@ -172,6 +175,10 @@ impl HookForm {
                 .to_string(),
             max_in_flight_error: None,
             ordered: hook.is_some_and(|h| h.concurrency.ordered),
+            templates: TemplatesForm::new(
+                kind,
+                &hook.map(|h| h.templates.clone()).unwrap_or_default(),
+            ),
             generate_secret: false,
             remove_secret: false,
             other_errors: vec![],
@@ -250,6 +257,7 @@ impl HookForm {
             },
         };
         let ordered = get("ordered").is_some();
+        let (templates, templates_json) = TemplatesForm::posted(kind, pairs);
         let form = HookForm {
             kind,
             name: name.clone(),
@@ -262,6 +270,7 @@ impl HookForm {
             max_in_flight,
             max_in_flight_error: None,
             ordered,
+            templates,
             generate_secret,
             remove_secret,
             other_errors: vec![],
@@ -273,7 +282,7 @@ impl HookForm {
             enabled: Some(enabled),
             config: Some(Value::Object(config)),
             filter: Some(filter_json),
-            templates: None,
+            templates: Some(templates_json),
             max_in_flight: Some(max_in_flight_json),
             ordered: Some(Value::Bool(ordered)),
         };
@@ -289,7 +298,7 @@ impl HookForm {
             });
         }
         for e in errors {
-            if self.filter.take_error(e) {
+            if self.filter.take_error(e) || self.templates.take_error(e) {
                 continue;
             }
             let config_field = e.field.strip_prefix("config.");

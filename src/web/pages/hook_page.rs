@@ -5,6 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
+use super::replays::{ReplayCount, ReplayFields, ReplayView};
 use super::views::{DeliveryView, HealthView, HeldView, HookView};
 use super::{Chrome, PageError, redirect, render_status};
 use crate::db::deliveries::DeliveryFilter;
@@ -13,7 +14,7 @@ use crate::db::users::UserRow;
 use crate::domain::access::FeedAccess;
 use crate::domain::hooks::Hook;
 use crate::domain::time::{now_ms, parse_rfc3339, rfc3339};
-use crate::domain::{deliveries, stats};
+use crate::domain::{deliveries, replays, stats};
 use crate::primitives::DeliveryStatus;
 use crate::web::api::hooks::parse_filter;
 use crate::web::auth::PageFeed;
@@ -36,6 +37,11 @@ pub struct ListQuery {
     until: String,
     #[serde(default)]
     cursor: String,
+    /// The replay form: its filters, and `count` when its Count button sent it.
+    #[serde(flatten)]
+    replay: ReplayFields,
+    #[serde(default)]
+    count: String,
 }
 
 /// A choice of a filter's select.
@@ -63,7 +69,12 @@ struct HookPage {
     deliveries: Vec<DeliveryView>,
     filtered: bool,
     older: Option<String>,
-    redeliver_since: String,
+    replays: Vec<ReplayView>,
+    /// The replay form as it stands: what it was sent with, or the list's filters.
+    rf: ReplayFields,
+    replay_count: Option<ReplayCount>,
+    replay_errors: Vec<String>,
+    rate_bounds: (i64, i64),
     /// Shown once after a save that generated a signing secret: (message, secret).
     new_secret: Option<(String, String)>,
 }
@@ -141,7 +152,8 @@ pub async fn page(
         }
         Err(errors) => (vec![], errors, None),
     };
-    let status = if filter_errors.is_empty() {
+    let (rf, replay_count, replay_errors) = replay_step(state, &hook, &q).await?;
+    let status = if filter_errors.is_empty() && replay_errors.is_empty() {
         StatusCode::OK
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
@@ -180,12 +192,52 @@ pub async fn page(
             .collect(),
         filter_errors,
         older,
-        redeliver_since: input_time(now - 24 * 3_600_000),
+        replays: replays::list(&state.db, &hook)
+            .await?
+            .iter()
+            .map(ReplayView::new)
+            .collect(),
+        rf,
+        replay_count,
+        replay_errors,
+        rate_bounds: (*replays::RATES.start(), *replays::RATES.end()),
         feed: access.feed,
         q,
         new_secret,
     };
     Ok(render_status(req, status, &page))
+}
+
+/// The replay form's state: after "Count", the count (or what is wrong with the filters);
+/// otherwise blank fields that start from the delivery list's filters.
+async fn replay_step(
+    state: &AppState,
+    hook: &Hook,
+    q: &ListQuery,
+) -> Result<(ReplayFields, Option<ReplayCount>, Vec<String>), PageError> {
+    if q.count.is_empty() {
+        let rf = ReplayFields {
+            r_status: q.status.clone(),
+            r_event: q.event.clone(),
+            r_since: q.since.clone(),
+            r_until: q.until.clone(),
+            r_rate: replays::DEFAULT_RATE.to_string(),
+            ..Default::default()
+        };
+        return Ok((rf, None, vec![]));
+    }
+    match q.replay.parse() {
+        Ok((sel, rate)) => {
+            let matches = replays::count(&state.db, hook, sel).await?;
+            let f = q.replay.clone();
+            Ok((
+                q.replay.clone(),
+                Some(ReplayCount { matches, rate, f }),
+                vec![],
+            ))
+        }
+        Err(errors) => Ok((q.replay.clone(), None, errors)),
+    }
 }
 
 pub async fn show(

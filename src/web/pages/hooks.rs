@@ -5,6 +5,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::hook_form::HookForm;
+use super::hook_preview::{self, EventOption, PreviewView};
 use super::{Chrome, PageError, redirect, render, render_status};
 use crate::db::feeds::FeedRow;
 use crate::db::users::UserRow;
@@ -40,6 +41,9 @@ struct FormPage {
     hook_id: Option<i64>,
     disabled_reason: Option<String>,
     form: HookForm,
+    /// The events "Preview" offers, and the preview asked for.
+    preview_events: Vec<EventOption>,
+    preview: Option<PreviewView>,
 }
 
 #[derive(Deserialize)]
@@ -49,7 +53,7 @@ pub struct KindQuery {
 
 pub async fn new_form(
     req: HttpRequest,
-    _state: web::Data<AppState>,
+    state: web::Data<AppState>,
     PageFeed { user, access }: PageFeed,
     _path: web::Path<String>,
     q: web::Query<KindQuery>,
@@ -60,6 +64,8 @@ pub async fn new_form(
             &req,
             &FormPage {
                 chrome,
+                preview_events: hook_preview::event_options(&state, &access, None).await?,
+                preview: None,
                 feed: access.feed,
                 hook_id: None,
                 disabled_reason: None,
@@ -97,23 +103,60 @@ fn kind_of(pairs: &Pairs) -> Result<HookKind, PageError> {
         .ok_or_else(|| PageError::BadRequest("choose the kind of hook".into()))
 }
 
-/// The form again, 422, with every error beside its field.
-fn invalid(
-    req: &HttpRequest,
+/// A posted hook form: the request, and the hook it edits (none for a new one).
+struct Posted<'a> {
+    req: &'a HttpRequest,
+    state: &'a AppState,
+    access: &'a FeedAccess,
+    hook: Option<&'a Hook>,
+    pairs: &'a Pairs,
+}
+
+/// The form again as posted: 422 with every error beside its field, or 200 with a preview.
+async fn again(
+    p: &Posted<'_>,
     user: UserRow,
-    feed: FeedRow,
-    hook: Option<&Hook>,
     form: HookForm,
     errors: &[FieldError],
-) -> HttpResponse {
-    let page = FormPage {
-        chrome: Chrome::new(req, Some(user)),
-        feed,
-        hook_id: hook.map(|h| h.id),
-        disabled_reason: hook.and_then(|h| h.disabled_reason.clone()),
-        form: form.with_errors(errors),
+    preview: Option<PreviewView>,
+) -> Result<HttpResponse, PageError> {
+    let status = match errors.is_empty() {
+        true => StatusCode::OK,
+        false => StatusCode::UNPROCESSABLE_ENTITY,
     };
-    render_status(req, StatusCode::UNPROCESSABLE_ENTITY, &page)
+    let chosen = field(p.pairs, "preview_event");
+    let page = FormPage {
+        chrome: Chrome::new(p.req, Some(user)),
+        feed: p.access.feed.clone(),
+        hook_id: p.hook.map(|h| h.id),
+        disabled_reason: p.hook.and_then(|h| h.disabled_reason.clone()),
+        form: form.with_errors(errors),
+        preview_events: hook_preview::event_options(p.state, p.access, chosen).await?,
+        preview,
+    };
+    Ok(render_status(p.req, status, &page))
+}
+
+fn field<'a>(pairs: &'a Pairs, name: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// The form with the preview of what it would send; nothing is saved.
+async fn with_preview(
+    p: &Posted<'_>,
+    user: UserRow,
+    form: HookForm,
+    input: &HookInput,
+) -> Result<HttpResponse, PageError> {
+    let chosen = field(p.pairs, "preview_event").unwrap_or_default();
+    let id = p.hook.map(|h| h.id);
+    match hook_preview::preview(p.state, &user, p.access, id, input, chosen).await? {
+        Ok(view) => again(p, user, form, &[], Some(view)).await,
+        Err(errors) => again(p, user, form, &errors, None).await,
+    }
 }
 
 /// After a save: the hook page, or (when a signing secret was generated) a page showing it
@@ -155,17 +198,25 @@ pub async fn create(
 ) -> Result<HttpResponse, PageError> {
     let kind = kind_of(&pairs)?;
     let (form, input, local) = HookForm::posted(kind, &pairs, None);
+    let p = Posted {
+        req: &req,
+        state: &state,
+        access: &access,
+        hook: None,
+        pairs: &pairs,
+    };
     if !local.is_empty() {
-        return Ok(invalid(&req, user, access.feed, None, form, &local));
+        return again(&p, user, form, &local, None).await;
+    }
+    if field(&pairs, "action") == Some("preview") {
+        return with_preview(&p, user, form, &input).await;
     }
     match hooks::create_hook(&state.db, &state.secrets, &access, &input).await {
         Ok((hook, secret)) => {
             let what = format!("Hook “{}” created.", hook.name);
             saved(&req, &state, user, access, hook, secret, &what).await
         }
-        Err(DomainError::Invalid(errors)) => {
-            Ok(invalid(&req, user, access.feed, None, form, &errors))
-        }
+        Err(DomainError::Invalid(errors)) => again(&p, user, form, &errors, None).await,
         Err(e) => Err(e.into()),
     }
 }
@@ -180,6 +231,8 @@ pub async fn edit_form(
     let hook = hooks::get_hook(&state.db, &state.secrets, &access, id).await?;
     let page = FormPage {
         chrome: Chrome::new(&req, Some(user)),
+        preview_events: hook_preview::event_options(&state, &access, None).await?,
+        preview: None,
         feed: access.feed,
         hook_id: Some(hook.id),
         disabled_reason: hook.disabled_reason.clone(),
@@ -198,8 +251,18 @@ pub async fn update(
     let (_feed, id) = path.into_inner();
     let hook = hooks::get_hook(&state.db, &state.secrets, &access, id).await?;
     let (form, input, local) = HookForm::posted(hook.kind(), &pairs, Some(&hook));
+    let p = Posted {
+        req: &req,
+        state: &state,
+        access: &access,
+        hook: Some(&hook),
+        pairs: &pairs,
+    };
     if !local.is_empty() {
-        return Ok(invalid(&req, user, access.feed, Some(&hook), form, &local));
+        return again(&p, user, form, &local, None).await;
+    }
+    if field(&pairs, "action") == Some("preview") {
+        return with_preview(&p, user, form, &input).await;
     }
     match hooks::update_hook(&state.db, &state.secrets, &state.wake, &access, id, &input).await {
         Ok((updated, secret)) => {
@@ -214,9 +277,7 @@ pub async fn update(
             )
             .await
         }
-        Err(DomainError::Invalid(errors)) => {
-            Ok(invalid(&req, user, access.feed, Some(&hook), form, &errors))
-        }
+        Err(DomainError::Invalid(errors)) => again(&p, user, form, &errors, None).await,
         Err(e) => Err(e.into()),
     }
 }

@@ -21,10 +21,13 @@ pub mod feeds;
 pub mod filter_form;
 pub mod hook_form;
 pub mod hook_page;
+pub mod hook_preview;
 pub mod hooks;
+pub mod replays;
 pub mod session;
 pub mod source_inbound;
 pub mod sources;
+pub mod templates_form;
 pub mod views;
 
 const FLASH_COOKIE: &str = "fh_flash";
