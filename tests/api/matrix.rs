@@ -13,6 +13,7 @@ struct Ids {
     key: i64,
     token: i64,
     source: i64,
+    replay: i64,
     /// An event of the feed (the ping's).
     event: String,
 }
@@ -38,6 +39,7 @@ fn fill(path: &str, ids: &Ids) -> String {
     path.replace("{feed}", "shared")
         .replace("{username}", "carl")
         .replace("{id}", &id.to_string())
+        .replace("{replay}", &ids.replay.to_string())
         .replace("{identifier}", &ids.event)
 }
 
@@ -113,6 +115,17 @@ async fn every_page_route_answers_each_role_as_the_rules_say() {
         .json()
         .await
         .unwrap();
+    let replay: Value = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/feeds/shared/hooks/{hook}/replays"),
+            Some(&t),
+            Some(json!({"rate": 1, "dry_run": false})),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     let tokens: Value = app
         .api(Method::GET, "/api/v1/feeds", Some(&t), None)
         .await
@@ -136,6 +149,7 @@ async fn every_page_route_answers_each_role_as_the_rules_say() {
         key: key["id"].as_i64().unwrap(),
         token: 1,
         source: source["id"].as_i64().unwrap(),
+        replay: replay["id"].as_i64().unwrap(),
     };
 
     let anon = app.anonymous();
@@ -262,6 +276,18 @@ async fn every_page_route_answers_each_role_as_the_rules_say() {
         .await
         .unwrap();
     assert_eq!(keys["items"].as_array().unwrap().len(), 1);
+    let replay: Value = app
+        .api(
+            Method::GET,
+            &format!("/api/v1/feeds/shared/hooks/{hook}/replays/{}", ids.replay),
+            Some(&t),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_ne!(replay["state"], "cancelled");
     assert_eq!(app.count("users").await, 4);
     assert_eq!(
         b_owner.get("/feeds").await.status(),
