@@ -6,6 +6,14 @@
 //! got each delivery exactly once, the attempts table has a row for each — and the run stops
 //! with a panic rather than print a figure from a broken run. All traffic stays on 127.0.0.1;
 //! every loop is bounded in count and in time.
+// Before the modules, so they can use it.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        eprintln!("[{:6.1}s] {}", crate::started().elapsed().as_secs_f64(), format!($($arg)*))
+    };
+}
+
+mod end_to_end;
 mod receiver;
 mod seed;
 mod server;
@@ -56,12 +64,6 @@ const DRAIN_SECONDS: u64 = 15;
 fn started() -> Instant {
     static START: OnceLock<Instant> = OnceLock::new();
     *START.get_or_init(Instant::now)
-}
-
-macro_rules! say {
-    ($($arg:tt)*) => {
-        eprintln!("[{:6.1}s] {}", started().elapsed().as_secs_f64(), format!($($arg)*))
-    };
 }
 
 /// Panics (ending the run) unless `ok`: a figure is never printed from a broken run.
@@ -160,8 +162,9 @@ impl Meter {
         }
     }
 
-    /// Prints the cost per unit of work (`units` deliveries, events...).
-    fn done(self, units: f64, unit: &str) {
+    /// Prints the cost per unit of work (`units` deliveries, events...); returns the CPU
+    /// microseconds per unit.
+    fn done(self, units: f64, unit: &str) -> f64 {
         let (cpu, written) = server::usage(self.pid);
         self.profile.stop();
         let wall = self.at.elapsed().as_secs_f64();
@@ -173,6 +176,7 @@ impl Meter {
             1e6 * cpu / units,
             written / 1024.0 / units
         );
+        1e6 * cpu / units
     }
 }
 
@@ -222,6 +226,7 @@ async fn first_server(
         rows,
     };
     limit_and_delivery(&mut phase).await;
+    end_to_end::end_to_end(&mut phase).await;
     latency(&mut phase).await;
     ingest(&mut phase).await;
     fan_out(&mut phase).await;
@@ -438,11 +443,28 @@ async fn ingest(p: &mut Phase<'_>) {
             "{} events/s ({INGEST_CLIENTS} keep-alive clients, feed without hooks)",
             thousands(ingest)
         ),
-        "≥ 10,000 events/s",
-        Some(ingest >= 10_000.0),
+        "≥ 20,000 events/s",
+        Some(ingest >= 20_000.0),
     ));
 
-    // --- The same through FILTERED_HOOKS hooks whose filters turn every event away. ---
+    // --- package.added envelopes (larger than a ping) to a feed without hooks, then the same
+    // through FILTERED_HOOKS hooks whose filters turn every event away: the filters' cost. ---
+    let added: serde_json::Value = serde_json::from_str(include_str!(
+        "../../tests/fixtures/spec-examples/package.added.json"
+    ))
+    .unwrap();
+    let package_added = move |prefix: &'static str| {
+        let added = added.clone();
+        move |i: usize| {
+            let mut e = added.clone();
+            e["Identifier"] = serde_json::json!(format!("{prefix}{i}"));
+            e["Payload"]["PackageIdentifier"] = serde_json::json!("Other.Package");
+            serde_json::to_vec(&e).unwrap()
+        }
+    };
+    api.create_feed("ia").await;
+    say!("ingest: {INGEST_EVENTS} package.added events to a feed without hooks");
+    let plain_added = ingest_run(srv, token, db, "ia", package_added("pa-")).await;
     api.create_feed("if").await;
     for k in 0..FILTERED_HOOKS {
         let (status, body) = api
@@ -456,17 +478,7 @@ async fn ingest(p: &mut Phase<'_>) {
         check(status == 201, &format!("filtered hook: {status} {body}"));
     }
     say!("ingest: the same through {FILTERED_HOOKS} hook filters that turn every event away");
-    let added: serde_json::Value = serde_json::from_str(include_str!(
-        "../../tests/fixtures/spec-examples/package.added.json"
-    ))
-    .unwrap();
-    let filtered = ingest_run(srv, token, db, "if", move |i| {
-        let mut e = added.clone();
-        e["Identifier"] = serde_json::json!(format!("flt-{i}"));
-        e["Payload"]["PackageIdentifier"] = serde_json::json!("Other.Package");
-        serde_json::to_vec(&e).unwrap()
-    })
-    .await;
+    let filtered = ingest_run(srv, token, db, "if", package_added("flt-")).await;
     let turned_away = seed::one(
         db,
         "SELECT coalesce(sum(json_array_length(filtered)), 0) FROM events",
@@ -488,12 +500,13 @@ async fn ingest(p: &mut Phase<'_>) {
     rows.push(Row::new(
         "Ingest through 16 hook filters that turn each event away (each verdict recorded)",
         format!(
-            "{} events/s = {:.0}% of ingest without hooks",
+            "{} events/s = {:.0}% of the same package.added events to a feed without hooks ({} /s)",
             thousands(filtered),
-            100.0 * filtered / ingest
+            100.0 * filtered / plain_added,
+            thousands(plain_added)
         ),
-        "not measurably slower",
-        None,
+        "≥ 90% (not measurably slower)",
+        Some(filtered >= 0.9 * plain_added),
     ));
     print_problems(srv);
 }
@@ -508,14 +521,7 @@ async fn ingest_run(
     envelope: impl Fn(usize) -> Vec<u8> + Clone + Send + Sync + 'static,
 ) -> f64 {
     let ingest_api = Api::new(&srv.url, token);
-    let meter = Meter::start(
-        srv,
-        if feed == "i" {
-            "ingest"
-        } else {
-            "ingest-filtered"
-        },
-    );
+    let meter = Meter::start(srv, &format!("ingest-{feed}"));
     let (elapsed, ok, failed) =
         {
             let (client, url, token) = (
@@ -617,8 +623,8 @@ async fn fan_out(p: &mut Phase<'_>) {
             fan_times[0].1.as_secs_f64(),
             fan_times[1].1.as_secs_f64()
         ),
-        "≤ 3 s",
-        Some(cold <= 3.0),
+        "≤ 1 s (first event)",
+        Some(cold <= 1.0),
     ));
     print_problems(srv);
 }

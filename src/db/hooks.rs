@@ -159,6 +159,17 @@ pub fn hook_by_id(c: &Connection, id: i64) -> Result<Option<HookRow>, DbError> {
     .optional()?)
 }
 
+/// The hooks of these ids that exist, in one statement (the worker loads a claim's hooks at
+/// once rather than one blocking call each).
+pub fn hooks_by_ids(c: &Connection, ids: &[i64]) -> Result<Vec<HookRow>, DbError> {
+    let list = serde_json::to_string(ids).expect("ids serialize");
+    let mut st = c.prepare_cached(&format!(
+        "SELECT {HOOK_COLUMNS} FROM hooks WHERE id IN (SELECT value FROM json_each(?1))"
+    ))?;
+    let rows = st.query_map([list], hook_row)?.collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
 pub fn list_hooks(c: &Connection, feed_id: i64) -> Result<Vec<HookRow>, DbError> {
     let mut st = c.prepare_cached(&format!(
         "SELECT {HOOK_COLUMNS} FROM hooks WHERE feed_id = ?1 ORDER BY id"

@@ -20,7 +20,7 @@ use super::retry::{AttemptClass, RetryPolicy};
 use super::senders::{OutgoingEvent, SendContext};
 use crate::db::deliveries::{ClaimPlan, Claimed, DeliveryUpdate, NextStep, claim_due, next_due};
 use crate::db::feeds::{FeedRow, find_feed_by_id};
-use crate::db::hooks::hook_by_id;
+use crate::db::hooks::{hook_by_id, hooks_by_ids};
 use crate::db::{Db, DbError};
 use crate::domain::hook_config::HookConfig;
 use crate::domain::hooks::{Hook, load};
@@ -110,6 +110,7 @@ impl Worker {
             })
             .await?;
         self.claim_after.store(last, Ordering::Relaxed);
+        self.load_hooks(&claimed).await;
         let mut started = 0;
         for c in claimed {
             let permit = {
@@ -162,6 +163,45 @@ impl Worker {
         drop(permit);
         // A slot is free: claim more now instead of at the next timer.
         self.wake.ring();
+    }
+
+    /// Loads the claimed deliveries' hooks that are not cached (or changed since) in one
+    /// blocking call: a first event to 10,000 hooks would otherwise make 10,000 of them, each a
+    /// thread of the blocking pool waiting for a connection. A hook that fails to load here is
+    /// loaded (and its error reported) by [`Worker::hook`].
+    async fn load_hooks(&self, claimed: &[Claimed]) {
+        let stale: Vec<i64> = {
+            let cache = self.hooks.lock().unwrap_or_else(|p| p.into_inner());
+            let mut ids: Vec<i64> = claimed
+                .iter()
+                .filter(|c| {
+                    cache
+                        .get(&c.hook_id)
+                        .is_none_or(|(at, _)| *at != c.hook_updated_at)
+                })
+                .map(|c| c.hook_id)
+                .collect();
+            ids.sort_unstable();
+            ids.dedup();
+            ids
+        };
+        if stale.is_empty() {
+            return;
+        }
+        let Ok(rows) = self.db.run(move |c| hooks_by_ids(c, &stale)).await else {
+            return;
+        };
+        let loaded: Vec<(i64, i64, Arc<Hook>)> = rows
+            .into_iter()
+            .filter_map(|row| {
+                let (id, at) = (row.id, row.updated_at);
+                load(row, &self.secrets).ok().map(|h| (id, at, Arc::new(h)))
+            })
+            .collect();
+        let mut cache = self.hooks.lock().unwrap_or_else(|p| p.into_inner());
+        for (id, at, hook) in loaded {
+            cache.insert(id, (at, hook));
+        }
     }
 
     async fn hook(&self, id: i64, updated_at: i64) -> Result<Arc<Hook>, String> {

@@ -1,13 +1,16 @@
 //! Feeds, co-owners and feed keys, with the access rules of each action.
+use rusqlite::Connection;
+
 use super::DomainError;
 use super::access::{Caller, FeedAccess, Role};
 use super::names::{FeedIdentifier, Username, label};
 use super::secret_token::{self, FEED_KEY_PREFIX, PERSONAL_TOKEN_PREFIX};
 use super::time::now_ms;
-use crate::db::Db;
+
 use crate::db::credentials::{self, CredentialRow};
 use crate::db::feeds::{self, FeedRow};
 use crate::db::users::{self, UserRow};
+use crate::db::{Db, DbError};
 use crate::primitives::FieldError;
 
 pub async fn create_feed(
@@ -48,20 +51,27 @@ pub async fn open_feed(
 ) -> Result<FeedAccess, DomainError> {
     let ident = identifier.to_owned();
     let (user_id, is_admin) = (user.id, user.is_admin);
-    db.run(move |c| {
-        let feed = feeds::find_feed(c, &ident)?.ok_or(DomainError::NotFound)?;
-        let role = if feed.owner_id == user_id {
-            Role::Owner
-        } else if feeds::is_co_owner(c, feed.id, user_id)? {
-            Role::CoOwner
-        } else if is_admin {
-            Role::Admin
-        } else {
-            return Err(DomainError::NotFound);
-        };
-        Ok(FeedAccess { feed, role })
-    })
-    .await
+    db.run(move |c| user_access(c, user_id, is_admin, &ident))
+        .await
+}
+
+fn user_access(
+    c: &Connection,
+    user_id: i64,
+    is_admin: bool,
+    identifier: &str,
+) -> Result<FeedAccess, DomainError> {
+    let feed = feeds::find_feed(c, identifier)?.ok_or(DomainError::NotFound)?;
+    let role = if feed.owner_id == user_id {
+        Role::Owner
+    } else if feeds::is_co_owner(c, feed.id, user_id)? {
+        Role::CoOwner
+    } else if is_admin {
+        Role::Admin
+    } else {
+        return Err(DomainError::NotFound);
+    };
+    Ok(FeedAccess { feed, role })
 }
 
 /// Opens a feed for any caller: a feed key opens only its own feed.
@@ -70,20 +80,44 @@ pub async fn open_feed_as(
     caller: &Caller,
     identifier: &str,
 ) -> Result<FeedAccess, DomainError> {
+    let (caller, ident) = (caller.clone(), identifier.to_owned());
+    db.run(move |c| caller_access(c, &caller, &ident)).await
+}
+
+fn caller_access(
+    c: &Connection,
+    caller: &Caller,
+    identifier: &str,
+) -> Result<FeedAccess, DomainError> {
     match caller {
-        Caller::User(u) => open_feed(db, u, identifier).await,
-        Caller::FeedKey { feed_id, .. } => {
-            let id = *feed_id;
-            let feed = db.run(move |c| feeds::find_feed_by_id(c, id)).await?;
-            match feed {
-                Some(feed) if feed.identifier == identifier => Ok(FeedAccess {
-                    feed,
-                    role: Role::CoOwner,
-                }),
-                _ => Err(DomainError::NotFound),
-            }
-        }
+        Caller::User(u) => user_access(c, u.id, u.is_admin, identifier),
+        Caller::FeedKey { feed_id, .. } => match feeds::find_feed_by_id(c, *feed_id)? {
+            Some(feed) if feed.identifier == identifier => Ok(FeedAccess {
+                feed,
+                role: Role::CoOwner,
+            }),
+            _ => Err(DomainError::NotFound),
+        },
     }
+}
+
+/// [`authenticate_bearer`] and [`open_feed_as`] in one call on the blocking pool: ingest's
+/// path, where each hop to a blocking thread is a measurable share of an event's cost.
+/// `Ok(None)`: the token is unknown or revoked.
+pub async fn open_feed_with_bearer(
+    db: &Db,
+    token: &str,
+    identifier: &str,
+) -> Result<Option<(Caller, FeedAccess)>, DomainError> {
+    let (token, ident) = (token.to_owned(), identifier.to_owned());
+    db.run(move |c| {
+        let Some(caller) = bearer_caller(c, &token, now_ms())? else {
+            return Ok(None);
+        };
+        let access = caller_access(c, &caller, &ident)?;
+        Ok(Some((caller, access)))
+    })
+    .await
 }
 
 pub async fn list_feeds(db: &Db, user: &UserRow) -> Result<Vec<FeedRow>, DomainError> {
@@ -183,21 +217,23 @@ pub async fn revoke_key(db: &Db, access: &FeedAccess, key_id: i64) -> Result<(),
 
 /// Resolves an API bearer secret to its caller, or None when it is unknown or revoked.
 pub async fn authenticate_bearer(db: &Db, token: &str) -> Result<Option<Caller>, DomainError> {
+    let token = token.to_owned();
+    Ok(db.run(move |c| bearer_caller(c, &token, now_ms())).await?)
+}
+
+/// The caller a personal token or feed key stands for, if it is known and not revoked.
+fn bearer_caller(c: &Connection, token: &str, now: i64) -> Result<Option<Caller>, DbError> {
     let hash = secret_token::hash(token);
     if token.starts_with(PERSONAL_TOKEN_PREFIX) {
-        let user = db
-            .run(move |c| credentials::api_token_user(c, &hash, now_ms()))
-            .await?;
-        Ok(user.map(Caller::User))
+        Ok(credentials::api_token_user(c, &hash, now)?.map(Caller::User))
     } else if token.starts_with(FEED_KEY_PREFIX) {
-        let key = db
-            .run(move |c| credentials::feed_key_owner(c, &hash, now_ms()))
-            .await?;
-        Ok(key.map(|k| Caller::FeedKey {
-            feed_id: k.feed_id,
-            key_id: k.key_id,
-            name: k.key_name,
-        }))
+        Ok(
+            credentials::feed_key_owner(c, &hash, now)?.map(|k| Caller::FeedKey {
+                feed_id: k.feed_id,
+                key_id: k.key_id,
+                name: k.key_name,
+            }),
+        )
     } else {
         Ok(None)
     }

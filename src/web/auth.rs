@@ -116,26 +116,31 @@ impl FromRequest for ApiCaller {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = state_of(req);
-        let header = req
-            .headers()
-            .get(actix_web::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
+        let token = bearer_token(req);
         Box::pin(async move {
-            let token = header
-                .as_deref()
-                .and_then(|h| {
-                    h.strip_prefix("Bearer ")
-                        .or_else(|| h.strip_prefix("bearer "))
-                })
-                .map(str::trim)
-                .ok_or_else(|| Problem::unauthorized("send Authorization: Bearer <token>"))?;
-            match feeds::authenticate_bearer(&state.db, token).await? {
+            match feeds::authenticate_bearer(&state.db, &token?).await? {
                 Some(caller) => Ok(ApiCaller(caller)),
-                None => Err(Problem::unauthorized("the token is unknown or was revoked")),
+                None => Err(unknown_token()),
             }
         })
     }
+}
+
+/// The token of `Authorization: Bearer <token>`.
+pub fn bearer_token(req: &HttpRequest) -> Result<String, Problem> {
+    req.headers()
+        .get(actix_web::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|h| {
+            h.strip_prefix("Bearer ")
+                .or_else(|| h.strip_prefix("bearer "))
+        })
+        .map(|t| t.trim().to_owned())
+        .ok_or_else(|| Problem::unauthorized("send Authorization: Bearer <token>"))
+}
+
+pub fn unknown_token() -> Problem {
+    Problem::unauthorized("the token is unknown or was revoked")
 }
 
 /// An API caller acting as a user (a personal access token); feed keys may only post events.
