@@ -56,6 +56,9 @@ pub fn json_problem(err: &actix_web::error::JsonPayloadError) -> Problem {
 /// Every route of the API, relative to /api/v1.
 pub fn register(r: &mut impl RouteSink) {
     use Method as M;
+    // Ingest first: actix tries resources in this order, a regex match each, and ingest is
+    // the route taken most.
+    r.add(M::POST, "/feeds/{feed}/events", events::ingest);
     r.add(M::POST, "/feeds", feeds::create);
     r.add(M::GET, "/feeds", feeds::list);
     r.add(M::GET, "/feeds/{feed}", feeds::get);
@@ -73,7 +76,6 @@ pub fn register(r: &mut impl RouteSink) {
     r.add(M::POST, "/feeds/{feed}/keys", feeds::create_key);
     r.add(M::GET, "/feeds/{feed}/keys", feeds::list_keys);
     r.add(M::DELETE, "/feeds/{feed}/keys/{id}", feeds::revoke_key);
-    r.add(M::POST, "/feeds/{feed}/events", events::ingest);
     r.add(M::GET, "/feeds/{feed}/events", events::list);
     r.add(M::GET, "/feeds/{feed}/events/{identifier}", events::show);
     r.add(M::POST, "/feeds/{feed}/hooks", hooks::create);
