@@ -13,6 +13,9 @@ pub struct NewEvent {
     pub occurred_at: Option<String>,
     pub received_at: i64,
     pub envelope: String,
+    /// `Payload` of the envelope, as validated: filters read it without parsing `envelope`
+    /// again in the writer's transaction. `Null` when not at hand (then it is parsed there).
+    pub payload: serde_json::Value,
     pub sent_hash: [u8; 32],
     /// The source that emitted it; `None` for events posted to the API.
     pub source_id: Option<i64>,
@@ -150,10 +153,16 @@ fn judged(
     if filtered.is_empty() {
         return vec![];
     }
-    let envelope: serde_json::Value = serde_json::from_str(&e.envelope).unwrap_or_default();
+    let parsed: serde_json::Value;
+    let payload = if e.payload.is_null() {
+        parsed = serde_json::from_str(&e.envelope).unwrap_or_default();
+        &parsed["Payload"]
+    } else {
+        &e.payload
+    };
     filtered
         .iter()
-        .map(|(hook, f)| (*hook, judge(f, e.event_type, &envelope["Payload"])))
+        .map(|(hook, f)| (*hook, judge(f, e.event_type, payload)))
         .collect()
 }
 

@@ -197,6 +197,7 @@ mod tests {
             occurred_at: None,
             received_at: 10,
             envelope: "{}".into(),
+            payload: serde_json::Value::Null,
             sent_hash: [0; 32],
             source_id: Some(5),
         }

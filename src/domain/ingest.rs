@@ -64,6 +64,12 @@ pub fn prepare_envelope(sent: Value, from: &Origin<'_>) -> Result<NewEvent, Doma
         .expect("validated as an object");
     fill(payload, "FeedIdentifier", || from.feed.identifier.clone());
     fill(payload, "FeedUrl", || from.feed_url.to_owned());
+    let text = envelope.to_string();
+    // Moved, not cloned: the writer's filters read it.
+    let payload = envelope
+        .as_object_mut()
+        .and_then(|root| root.remove("Payload"))
+        .unwrap_or_default();
     Ok(NewEvent {
         feed_id: from.feed.id,
         identifier,
@@ -72,7 +78,8 @@ pub fn prepare_envelope(sent: Value, from: &Origin<'_>) -> Result<NewEvent, Doma
         username: Some(username),
         occurred_at: Some(occurred_at),
         received_at: now_ms(),
-        envelope: envelope.to_string(),
+        envelope: text,
+        payload,
         sent_hash,
         source_id: from.source_id,
     })

@@ -1,5 +1,6 @@
 //! The real binary: start-up failures end at once with one clear line; signals stop it cleanly.
 use std::io::{BufRead, BufReader};
+use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -119,6 +120,9 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
+        // The whole process group: a wrapper such as strace leaves its tracee running when it
+        // is killed alone.
+        unsafe { libc::kill(-(self.child.id() as i32), libc::SIGKILL) };
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -146,6 +150,7 @@ pub fn start_server_under(wrapper: &[&str], data_dir: &std::path::Path, extra: &
         }
     };
     let mut child = command
+        .process_group(0)
         .args(["serve", "--listen", &listen])
         .args(extra)
         .env("FEEDHOOKS_DATA_DIR", data_dir)
