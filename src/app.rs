@@ -320,7 +320,13 @@ fn services(
                 "--smtp-url needs --mail-from, the address alerts are sent from".into(),
             ));
         }
-        (None, _) => None,
+        (None, _) => {
+            // Said once here, so an owner wondering why no alert mail came finds the cause.
+            tracing::info!(
+                "no --smtp-url: alert e-mails are skipped; alerts go only to alert hooks"
+            );
+            None
+        }
     };
     let alerter = Alerter {
         db: db.clone(),

@@ -67,3 +67,51 @@ async fn a_disabled_hook_tells_its_alert_hook_once_and_once_when_it_recovers() {
     tokio::time::sleep(Duration::from_millis(800)).await;
     assert_eq!(alerts.received().len(), 2, "one message on recovery");
 }
+
+#[tokio::test]
+async fn an_alert_hook_of_another_feed_or_itself_is_a_422_naming_the_field() {
+    let app = spawn_app_with(|_| {}).await;
+    let u = app.create_user("olivia", false).await;
+    let t = app.token_for(&u).await;
+    app.create_feed(&t, "f").await;
+    app.create_feed(&t, "g").await;
+    let hook = |feed: &'static str, extra: Value| {
+        let (app, t) = (&app, &t);
+        async move {
+            let mut body = json!({"kind": "http", "events": ["ping"], "config": {"url": "http://127.0.0.1:9/"}});
+            body.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            app.api(
+                Method::POST,
+                &format!("/api/v1/feeds/{feed}/hooks"),
+                Some(t),
+                Some(body),
+            )
+            .await
+        }
+    };
+    let other = hook("g", json!({})).await.json::<Value>().await.unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let res = hook("f", json!({"alert_hook": other})).await;
+    assert_eq!(res.status(), 422);
+    let text = res.text().await.unwrap();
+    assert!(text.contains("alert_hook"), "{text}");
+    let own = hook("f", json!({})).await.json::<Value>().await.unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let res = app
+        .api(
+            Method::PATCH,
+            &format!("/api/v1/feeds/f/hooks/{own}"),
+            Some(&t),
+            Some(json!({"alert_hook": own})),
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let text = res.text().await.unwrap();
+    assert!(text.contains("another hook"), "{text}");
+    let res = hook("f", json!({"alert_hook": "x"})).await;
+    assert_eq!(res.status(), 422);
+}
