@@ -328,3 +328,44 @@ async fn owner_and_co_owner_get_one_mail_when_a_hook_is_gone_and_one_when_it_rec
     app.post_event("f", &t, &e).await;
     gone.wait_for(2, Duration::from_secs(10)).await;
 }
+
+#[tokio::test]
+async fn a_backlog_older_than_alert_after_alerts_once_and_once_when_it_drains() {
+    let app = spawn_app_with(|s| {
+        s.retry_schedule = feedhooks::delivery::retry::parse_schedule("2s").unwrap();
+        s.alert_check_every = Duration::from_millis(100);
+        s.alert_after = Duration::from_millis(300);
+    })
+    .await;
+    let u = app.create_user("olivia", false).await;
+    let t = app.token_for(&u).await;
+    app.create_feed(&t, "f").await;
+    let alerts = Receiver::start(Reply::Status(200)).await;
+    let slow = Receiver::start(Reply::Status(503)).await;
+    let mk = |body: Value| {
+        let (app, t) = (&app, &t);
+        async move {
+            let res = app
+                .api(Method::POST, "/api/v1/feeds/f/hooks", Some(t), Some(body))
+                .await;
+            assert_eq!(res.status(), 201);
+            res.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
+        }
+    };
+    let alert_hook =
+        mk(json!({"kind": "http", "events": ["build.finished"], "config": {"url": alerts.url}}))
+            .await;
+    mk(json!({"kind": "http", "name": "Slow one", "events": ["ping"], "config": {"url": slow.url}, "alert_hook": alert_hook})).await;
+    app.post_event("f", &t, &spec_example("ping")).await;
+    let got = alerts.wait_for(1, Duration::from_secs(10)).await;
+    let p = got[0].json()["Payload"].clone();
+    assert_eq!(p["State"], "disabled", "{p}");
+    assert_eq!(p["Cause"], "backlog", "{p}");
+    assert_eq!(p["HookName"], "Slow one");
+    slow.set_default(Reply::Status(200));
+    let got = alerts.wait_for(2, Duration::from_secs(15)).await;
+    assert_eq!(got[1].json()["Payload"]["State"], "recovered");
+    assert_eq!(got[1].json()["Payload"]["Cause"], "backlog");
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(alerts.received().len(), 2, "one alert, one recovery");
+}
