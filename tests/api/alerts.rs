@@ -304,15 +304,20 @@ async fn owner_and_co_owner_get_one_mail_when_a_hook_is_gone_and_one_when_it_rec
         "no second mail while it lasts"
     );
     gone.set_default(Reply::Status(200));
-    let res = app
-        .api(
-            Method::PATCH,
-            &format!("/api/v1/feeds/f/hooks/{hook}"),
-            Some(&t),
-            Some(json!({"enabled": true})),
+    // The hook page's button (a CSRF form like the others) re-enables it.
+    let browser = app.sign_in(&u).await;
+    let page = browser.get_text(&format!("/feeds/f/hooks/{hook}")).await;
+    assert!(
+        page.contains(&format!("/feeds/f/hooks/{hook}/enabled")),
+        "{page}"
+    );
+    let res = browser
+        .post_form(
+            &format!("/feeds/f/hooks/{hook}/enabled"),
+            &[("enabled", "true")],
         )
         .await;
-    assert_eq!(res.status(), 200);
+    assert_eq!(res.status(), 303);
     let mail = smtp
         .message(Duration::from_secs(15))
         .await
