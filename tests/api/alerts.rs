@@ -5,7 +5,7 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{spawn_app_with, spec_example};
+use crate::helpers::{spawn_app_in, spawn_app_with, spec_example};
 use crate::receiver::{Receiver, Reply};
 
 #[tokio::test]
@@ -373,4 +373,61 @@ async fn a_backlog_older_than_alert_after_alerts_once_and_once_when_it_drains() 
     assert_eq!(got[1].json()["Payload"]["Cause"], "backlog");
     tokio::time::sleep(Duration::from_millis(800)).await;
     assert_eq!(alerts.received().len(), 2, "one alert, one recovery");
+}
+
+#[tokio::test]
+async fn a_restart_neither_repeats_an_alert_nor_forgets_the_recovery() {
+    let adjust = |s: &mut feedhooks::config::Settings| {
+        s.retry_schedule = feedhooks::delivery::retry::parse_schedule("50ms").unwrap();
+        s.alert_check_every = Duration::from_millis(100);
+    };
+    let app = spawn_app_with(adjust).await;
+    let u = app.create_user("olivia", false).await;
+    let t = app.token_for(&u).await;
+    app.create_feed(&t, "f").await;
+    let alerts = Receiver::start(Reply::Status(200)).await;
+    let gone = Receiver::start(Reply::Status(410)).await;
+    let mut ids = vec![];
+    for body in [
+        json!({"kind": "http", "events": ["build.finished"], "config": {"url": alerts.url}}),
+        json!({"kind": "http", "events": ["ping"], "config": {"url": gone.url}}),
+    ] {
+        let res = app
+            .api(Method::POST, "/api/v1/feeds/f/hooks", Some(&t), Some(body))
+            .await;
+        assert_eq!(res.status(), 201);
+        ids.push(res.json::<Value>().await.unwrap()["id"].as_i64().unwrap());
+    }
+    let (alert_hook, hook) = (ids[0], ids[1]);
+    let res = app
+        .api(
+            Method::PATCH,
+            &format!("/api/v1/feeds/f/hooks/{hook}"),
+            Some(&t),
+            Some(json!({"alert_hook": alert_hook})),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    app.post_event("f", &t, &spec_example("ping")).await;
+    alerts.wait_for(1, Duration::from_secs(10)).await;
+    let dir = app.shutdown().await;
+    let app = spawn_app_in(dir, adjust).await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(
+        alerts.received().len(),
+        1,
+        "the restart sent no second alert"
+    );
+    gone.set_default(Reply::Status(200));
+    let res = app
+        .api(
+            Method::PATCH,
+            &format!("/api/v1/feeds/f/hooks/{hook}"),
+            Some(&t),
+            Some(json!({"enabled": true})),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let got = alerts.wait_for(2, Duration::from_secs(10)).await;
+    assert_eq!(got[1].json()["Payload"]["State"], "recovered");
 }
