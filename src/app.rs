@@ -13,7 +13,9 @@ use crate::data_dir::{self, DATABASE_FILE, DataDirError, SecretKey};
 use crate::db::deliveries::release_claims;
 use crate::db::hooks::sealed_secrets;
 use crate::db::{Db, DbError};
+use crate::delivery::alerter::Alerter;
 use crate::delivery::attempt_writer::AttemptWriter;
+use crate::delivery::mailer::Mailer;
 use crate::delivery::metrics::Metrics;
 use crate::delivery::retry::RetryPolicy;
 use crate::delivery::senders::SendContext;
@@ -37,6 +39,8 @@ pub enum StartError {
     Database(#[from] DbError),
     #[error("cannot set up the delivery HTTP client: {0}")]
     Client(String),
+    #[error("the server's own mail: {0}")]
+    Mail(String),
     #[error("cannot prepare the first-start setup link: {0}")]
     Setup(crate::domain::DomainError),
     #[error(
@@ -63,6 +67,7 @@ pub struct Application {
     stop: CancellationToken,
     worker: Arc<Worker>,
     attempt_writer: tokio::task::JoinHandle<()>,
+    alerter: Alerter,
     /// Held for the life of the server: one server per data dir.
     _lock: std::fs::File,
 }
@@ -85,7 +90,7 @@ impl Application {
         };
         announce_setup_link(&db, &base_url).await?;
         resume_claims(&db).await?;
-        let (state, worker, attempt_writer) = services(db, key, settings, base_url)?;
+        let (state, worker, attempt_writer, alerter) = services(db, key, settings, base_url)?;
         let app_state = state.clone();
         let server = HttpServer::new(move || {
             App::new()
@@ -105,6 +110,7 @@ impl Application {
             stop: CancellationToken::new(),
             worker,
             attempt_writer,
+            alerter,
             _lock: lock,
         })
     }
@@ -152,6 +158,10 @@ impl Application {
             self.state.wake.clone(),
             background.clone(),
         ));
+        let alerter = tokio::spawn(
+            self.alerter
+                .run(self.state.settings.alert_check_every, background.clone()),
+        );
         tracing::info!(url = %self.state.base_url, "feedhooks is listening");
         let served = self.server.await;
         self.stop.cancel();
@@ -160,6 +170,7 @@ impl Application {
         let _ = worker.await;
         let _ = retention.await;
         let _ = replayer.await;
+        let _ = alerter.await;
         let _ = poller.await;
         let _ = checkpoints.await;
         drop(self.worker);
@@ -260,6 +271,7 @@ type Services = (
     web::Data<AppState>,
     Arc<Worker>,
     tokio::task::JoinHandle<()>,
+    Alerter,
 );
 
 /// The long-lived services and the state handlers share: event writer, delivery worker with
@@ -293,6 +305,37 @@ fn services(
         upstream,
         base_url.as_str(),
     ));
+    let mailer = match (&settings.smtp_url, &settings.mail_from) {
+        (Some(url), Some(from)) => Some(
+            Mailer::new(
+                url.clone(),
+                from,
+                settings.extra_root_certs.clone(),
+                settings.delivery_timeout,
+            )
+            .map_err(StartError::Mail)?,
+        ),
+        (Some(_), None) => {
+            return Err(StartError::Mail(
+                "--smtp-url needs --mail-from, the address alerts are sent from".into(),
+            ));
+        }
+        (None, _) => {
+            // Said once here, so an owner wondering why no alert mail came finds the cause.
+            tracing::info!(
+                "no --smtp-url: alert e-mails are skipped; alerts go only to alert hooks"
+            );
+            None
+        }
+    };
+    let alerter = Alerter {
+        db: db.clone(),
+        secrets: secrets.clone(),
+        ctx: ctx.clone(),
+        mailer,
+        base_url: base_url.as_str().trim_end_matches('/').to_owned(),
+        alert_after: settings.alert_after,
+    };
     let (attempt_writer, attempt_writer_task) = AttemptWriter::start(db.clone(), wake.clone());
     let worker = Arc::new(Worker::new(
         db.clone(),
@@ -317,5 +360,5 @@ fn services(
         sources_due,
         replays_due: Wake::default(),
     });
-    Ok((state, worker, attempt_writer_task))
+    Ok((state, worker, attempt_writer_task, alerter))
 }

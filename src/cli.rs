@@ -24,6 +24,9 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
+// Parsed once at start and matched once; boxing the settings would only make every use
+// site unwrap them, so the size difference is accepted.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the server: web UI, JSON API and delivery worker in one process (the default).

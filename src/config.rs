@@ -8,6 +8,7 @@ use ipnet::IpNet;
 use url::Url;
 
 use crate::delivery::allow::AllowList;
+use crate::delivery::mailer::SmtpUrl;
 use crate::delivery::retry::{DEFAULT_SCHEDULE, parse_schedule};
 
 /// The one setting every command uses (clap `global`, so it may come before or after the
@@ -70,6 +71,27 @@ pub struct SettingsArgs {
     /// process, but a power cut can lose the last events answered 202.
     #[arg(long, env = "FEEDHOOKS_SYNC", value_enum, default_value = "full")]
     pub sync: crate::db::SyncMode,
+
+    /// The server's own mail (alerts to feed owners): smtp://user:pass@host:587?tls=starttls,
+    /// smtps://user:pass@host, smtp://host:25. Default: none, alerts go only to alert hooks.
+    #[arg(long, env = "FEEDHOOKS_SMTP_URL", value_parser = SmtpUrl::parse, hide_env_values = true)]
+    pub smtp_url: Option<SmtpUrl>,
+
+    /// Sender address of the server's own mail; needed with --smtp-url.
+    #[arg(long, env = "FEEDHOOKS_MAIL_FROM")]
+    pub mail_from: Option<String>,
+
+    /// A hook whose oldest pending delivery is older than this alerts its feed's owners.
+    #[arg(long, env = "FEEDHOOKS_ALERT_AFTER", default_value = "1h", value_parser = parse_alert_after)]
+    pub alert_after: Duration,
+}
+
+fn parse_alert_after(s: &str) -> Result<Duration, String> {
+    let d = humantime::parse_duration(s).map_err(|e| format!("{e} (try 1h or 30m)"))?;
+    if d < Duration::from_secs(1) || d > Duration::from_secs(30 * 86_400) {
+        return Err("must be between 1s and 30 days".into());
+    }
+    Ok(d)
 }
 
 /// A parsed `--trusted-proxies`; a newtype so clap treats the comma list as one value.
@@ -137,6 +159,11 @@ pub struct Settings {
     pub retention_days: u32,
     pub trusted_proxies: TrustedProxies,
     pub sync: crate::db::SyncMode,
+    pub smtp_url: Option<SmtpUrl>,
+    pub mail_from: Option<String>,
+    pub alert_after: Duration,
+    /// How often hooks are checked for incidents (alerts); not a flag, tests shorten it.
+    pub alert_check_every: Duration,
     /// Extra trusted root certificates (PEM) for deliveries; tests use their own CA. Not a flag.
     pub extra_root_certs: Vec<Vec<u8>>,
 }
@@ -153,6 +180,10 @@ impl Settings {
             retention_days: a.retention_days,
             trusted_proxies: a.trusted_proxies,
             sync: a.sync,
+            smtp_url: a.smtp_url,
+            mail_from: a.mail_from,
+            alert_after: a.alert_after,
+            alert_check_every: Duration::from_secs(10),
             extra_root_certs: Vec::new(),
         }
     }
@@ -169,6 +200,10 @@ impl Settings {
             retention_days: 30,
             trusted_proxies: TrustedProxies::default(),
             sync: crate::db::SyncMode::default(),
+            smtp_url: None,
+            mail_from: None,
+            alert_after: Duration::from_secs(3600),
+            alert_check_every: Duration::from_secs(10),
             extra_root_certs: Vec::new(),
         }
     }

@@ -13,6 +13,7 @@ const STEPS: &[&str] = &[
     include_str!("../../migrations/0008_hook_templates.sql"),
     include_str!("../../migrations/0010_replays.sql"),
     include_str!("../../migrations/0011_hook_concurrency.sql"),
+    include_str!("../../migrations/0012_alerts.sql"),
 ];
 
 fn migrations() -> Migrations<'static> {

@@ -187,6 +187,7 @@ pub mod events;
 pub mod feeds;
 pub mod hooks;
 pub mod inbound_requests;
+pub mod incidents;
 pub mod replays;
 pub mod sources;
 pub mod stats;

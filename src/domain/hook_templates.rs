@@ -23,6 +23,16 @@ pub struct MessageTemplate {
 type TemplatePartKey = u8;
 
 impl MessageTemplate {
+    /// A template written by this server (the alerts' wording), not checked like an owner's.
+    pub fn built_in(parts: &[(TemplatePart, &str)]) -> Self {
+        MessageTemplate {
+            parts: parts
+                .iter()
+                .map(|(p, t)| (*p as u8, (*t).to_owned()))
+                .collect(),
+        }
+    }
+
     pub fn get(&self, part: TemplatePart) -> Option<&str> {
         self.parts.get(&(part as u8)).map(String::as_str)
     }

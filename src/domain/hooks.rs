@@ -30,6 +30,8 @@ pub struct Hook {
     pub templates: HookTemplates,
     /// How many attempts at once, and whether one at a time in order.
     pub concurrency: Concurrency,
+    /// Another hook of the feed told when this one stops or recovers.
+    pub alert_hook: Option<i64>,
     kind: HookKind,
     /// The settings with their secrets; broken when the key file cannot open those.
     pub config: Result<HookConfig, Broken>,
@@ -80,6 +82,9 @@ pub struct HookInput {
     pub max_in_flight: Option<Value>,
     #[serde(default, deserialize_with = "present")]
     pub ordered: Option<Value>,
+    /// Another hook's id (`null` removes it); left out, it stays.
+    #[serde(default, deserialize_with = "present")]
+    pub alert_hook: Option<Value>,
 }
 
 /// A field given as `null` is `Some(Value::Null)`, not absent: `"filter": null` clears.
@@ -139,6 +144,7 @@ pub fn load(row: HookRow, sb: &SecretBox) -> Result<Hook, DomainError> {
             max_in_flight: row.max_in_flight,
             ordered: row.ordered,
         },
+        alert_hook: row.alert_hook,
         kind,
         config,
         public,
@@ -204,6 +210,7 @@ struct Validated {
     filter: HookFilter,
     templates: HookTemplates,
     concurrency: Concurrency,
+    alert_hook: Option<i64>,
     config: HookConfig,
     generated_secret: Option<String>,
 }
@@ -247,6 +254,27 @@ fn validate(input: &HookInput, previous: Option<&Hook>) -> Result<Validated, Dom
         previous.map(|p| p.concurrency).unwrap_or_default(),
         &mut errors,
     );
+    let alert_hook = match (&input.alert_hook, previous) {
+        (Some(Value::Null), _) | (None, None) => None,
+        (Some(v), _) => match v.as_i64() {
+            Some(id) if previous.is_some_and(|p| p.id == id) => {
+                errors.push(FieldError::new(
+                    "alert_hook",
+                    "must be another hook: a hook that stopped cannot tell of it itself",
+                ));
+                None
+            }
+            Some(id) => Some(id),
+            None => {
+                errors.push(FieldError::new(
+                    "alert_hook",
+                    "must be the id of another hook of this feed, or null",
+                ));
+                None
+            }
+        },
+        (None, Some(p)) => p.alert_hook,
+    };
     // A broken hook keeps no secrets: the edit must give them again.
     let kept_secrets = previous.and_then(|p| p.config.as_ref().ok());
     let parsed = HookConfig::from_input(kind, &config_input(input, previous), kept_secrets)
@@ -263,6 +291,7 @@ fn validate(input: &HookInput, previous: Option<&Hook>) -> Result<Validated, Dom
             filter,
             templates,
             concurrency,
+            alert_hook,
             config: p.config,
             generated_secret: p.generated_secret,
         }),
@@ -364,8 +393,10 @@ pub async fn create_hook(
     input: &HookInput,
 ) -> Result<(Hook, Option<String>), DomainError> {
     let v = validate(input, None)?;
+    check_alert_hook(db, access.feed.id, v.alert_hook).await?;
     let s = seal(&v, sb);
     let feed_id = access.feed.id;
+    let alert_hook = v.alert_hook;
     let kind = v.config.kind().as_str();
     let (name, enabled, concurrency) = (v.name.clone(), v.enabled, v.concurrency);
     let id = db
@@ -382,6 +413,7 @@ pub async fn create_hook(
                 templates: s.templates.as_deref(),
                 max_in_flight: concurrency.max_in_flight,
                 ordered: concurrency.ordered,
+                alert_hook,
             };
             hooks::insert_hook(c, feed_id, &w, now_ms())
         })
@@ -401,8 +433,12 @@ pub async fn update_hook(
 ) -> Result<(Hook, Option<String>), DomainError> {
     let previous = get_hook(db, sb, access, id).await?;
     let v = validate(input, Some(&previous))?;
+    if v.alert_hook != previous.alert_hook {
+        check_alert_hook(db, access.feed.id, v.alert_hook).await?;
+    }
     let s = seal(&v, sb);
     let feed_id = access.feed.id;
+    let alert_hook = v.alert_hook;
     let kind = v.config.kind().as_str();
     let (name, enabled, concurrency) = (v.name.clone(), v.enabled, v.concurrency);
     let found = db
@@ -419,6 +455,7 @@ pub async fn update_hook(
                 templates: s.templates.as_deref(),
                 max_in_flight: concurrency.max_in_flight,
                 ordered: concurrency.ordered,
+                alert_hook,
             };
             hooks::update_hook(c, feed_id, id, &w, now_ms())
         })
@@ -430,6 +467,18 @@ pub async fn update_hook(
         wake.ring();
     }
     Ok((get_hook(db, sb, access, id).await?, v.generated_secret))
+}
+
+/// An alert hook must be a hook of the same feed (another feed's would leak this one's news).
+async fn check_alert_hook(db: &Db, feed_id: i64, alert: Option<i64>) -> Result<(), DomainError> {
+    let Some(id) = alert else { return Ok(()) };
+    match db.run(move |c| hooks::find_hook(c, feed_id, id)).await? {
+        Some(_) => Ok(()),
+        None => Err(DomainError::Invalid(vec![FieldError::new(
+            "alert_hook",
+            format!("there is no hook {id} in this feed"),
+        )])),
+    }
 }
 
 pub async fn get_hook(

@@ -1,6 +1,7 @@
 //! The domain layer: validated types and the services that pages, API and CLI all call.
 pub mod access;
 pub mod accounts;
+pub mod alerts;
 pub mod deliveries;
 pub mod error;
 pub mod event_detail;

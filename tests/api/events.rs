@@ -39,6 +39,7 @@ async fn raw_hook(app: &TestApp, feed: &str, events: &[&str], enabled: bool) {
                 templates: None,
                 max_in_flight: 8,
                 ordered: false,
+                alert_hook: None,
             };
             feedhooks::db::hooks::insert_hook(c, f.id, &w, 0)
         })

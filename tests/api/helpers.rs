@@ -24,7 +24,11 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
-    let data_dir = tempfile::tempdir().expect("temporary data dir");
+    spawn_app_in(tempfile::tempdir().expect("temporary data dir"), adjust).await
+}
+
+/// A server on an existing data dir (one that `shutdown` returned): a restart.
+pub async fn spawn_app_in(data_dir: TempDir, adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let listen: SocketAddr = "127.0.0.1:0".parse().unwrap();
     let mut settings = Settings::new(listen, data_dir.path().join("data"));
     settings.allow_hosts = "loopback".parse().unwrap();

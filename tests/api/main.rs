@@ -2,6 +2,7 @@
 mod helpers;
 
 mod access;
+mod alerts;
 mod audit;
 mod browser;
 mod cli;

@@ -28,6 +28,7 @@ pub fn hook_json(h: &Hook) -> Value {
         "max_in_flight": h.concurrency.max_in_flight,
         "ordered": h.concurrency.ordered,
         "broken": h.broken().map(ToString::to_string),
+        "alert_hook": h.alert_hook,
         "disabled_reason": h.disabled_reason,
         "created_at": rfc3339(h.created_at),
         "updated_at": rfc3339(h.updated_at),

@@ -190,7 +190,8 @@ fn hook_schemas() -> Value {
           "filter": {"oneOf": [r("Filter"), {"type": "null"}], "description": "replaces the filter whole; null removes it; left out, it stays"},
           "templates": {"oneOf": [r("Templates"), {"type": "null"}], "description": "people-channel kinds only; replaces the templates whole; null removes them; left out, they stay"},
           "max_in_flight": max_in_flight_schema(),
-          "ordered": ordered_schema()}},
+          "ordered": ordered_schema(),
+          "alert_hook": {"type": ["integer", "null"], "description": "another hook of the feed, told when this one is disabled or recovers; null removes it; left out, it stays"}}},
       "Filter": filter_schema(),
       "Templates": templates_schema(),
       "PreviewRequest": {"type": "object", "required": ["event"], "additionalProperties": false, "properties": {
@@ -206,6 +207,7 @@ fn hook_schemas() -> Value {
           "templates": r("Templates"),
           "max_in_flight": max_in_flight_schema(), "ordered": ordered_schema(),
           "broken": {"type": ["string", "null"], "description": "why the hook cannot send: its stored secrets do not open with this server's key file; a PATCH that gives them again mends it"},
+          "alert_hook": {"type": ["integer", "null"], "description": "another hook of the feed, told when this one is disabled or recovers"},
           "disabled_reason": {"type": ["string", "null"]}, "created_at": {"type": "string", "format": "date-time"},
           "secret": {"type": "string", "description": "a generated signing secret, in the answer that made it only"}}}
     })

@@ -55,6 +55,9 @@ pub struct HookForm {
     pub ordered: bool,
     /// The people channels' wording, per event.
     pub templates: TemplatesForm,
+    /// The hook told when this one stops or recovers.
+    pub alert_hook: Option<i64>,
+    pub alert_hook_error: Option<String>,
     /// http only: make a new signing secret / drop the stored one.
     pub generate_secret: bool,
     pub remove_secret: bool,
@@ -179,6 +182,8 @@ impl HookForm {
                 kind,
                 &hook.map(|h| h.templates.clone()).unwrap_or_default(),
             ),
+            alert_hook: hook.and_then(|h| h.alert_hook),
+            alert_hook_error: None,
             generate_secret: false,
             remove_secret: false,
             other_errors: vec![],
@@ -258,6 +263,12 @@ impl HookForm {
         };
         let ordered = get("ordered").is_some();
         let (templates, templates_json) = TemplatesForm::posted(kind, pairs);
+        let alert_raw = get("alert_hook").unwrap_or_default().trim();
+        let alert_json = match alert_raw.parse::<i64>() {
+            _ if alert_raw.is_empty() => Value::Null,
+            Ok(id) => Value::from(id),
+            Err(_) => Value::from(alert_raw),
+        };
         let form = HookForm {
             kind,
             name: name.clone(),
@@ -271,6 +282,8 @@ impl HookForm {
             max_in_flight_error: None,
             ordered,
             templates,
+            alert_hook: alert_json.as_i64(),
+            alert_hook_error: None,
             generate_secret,
             remove_secret,
             other_errors: vec![],
@@ -285,6 +298,7 @@ impl HookForm {
             templates: Some(templates_json),
             max_in_flight: Some(max_in_flight_json),
             ordered: Some(Value::Bool(ordered)),
+            alert_hook: Some(alert_json),
         };
         (form, input, local)
     }
@@ -306,6 +320,7 @@ impl HookForm {
                 ("name", _) => add(&mut self.name_error, e.message.clone()),
                 ("events", _) => add(&mut self.events_error, e.message.clone()),
                 ("max_in_flight", _) => add(&mut self.max_in_flight_error, e.message.clone()),
+                ("alert_hook", _) => add(&mut self.alert_hook_error, e.message.clone()),
                 (_, Some(path)) => {
                     let (top, rest) = path.split_once('.').unwrap_or((path, ""));
                     let message = if rest.is_empty() {

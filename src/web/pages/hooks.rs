@@ -41,9 +41,35 @@ struct FormPage {
     hook_id: Option<i64>,
     disabled_reason: Option<String>,
     form: HookForm,
+    /// The feed's other hooks, any of which may be this one's alert hook.
+    alert_choices: Vec<AlertChoice>,
     /// The events "Preview" offers, and the preview asked for.
     preview_events: Vec<EventOption>,
     preview: Option<PreviewView>,
+}
+
+pub struct AlertChoice {
+    id: i64,
+    label: String,
+    selected: bool,
+}
+
+async fn alert_choices(
+    state: &AppState,
+    access: &FeedAccess,
+    this: Option<i64>,
+    selected: Option<i64>,
+) -> Result<Vec<AlertChoice>, PageError> {
+    Ok(hooks::list_hooks(&state.db, &state.secrets, access)
+        .await?
+        .into_iter()
+        .filter(|h| Some(h.id) != this)
+        .map(|h| AlertChoice {
+            id: h.id,
+            label: format!("{} ({})", h.name, h.kind().label()),
+            selected: Some(h.id) == selected,
+        })
+        .collect())
 }
 
 #[derive(Deserialize)]
@@ -65,6 +91,7 @@ pub async fn new_form(
             &FormPage {
                 chrome,
                 preview_events: hook_preview::event_options(&state, &access, None).await?,
+                alert_choices: alert_choices(&state, &access, None, None).await?,
                 preview: None,
                 feed: access.feed,
                 hook_id: None,
@@ -129,6 +156,8 @@ async fn again(
         chrome: Chrome::new(p.req, Some(user)),
         feed: p.access.feed.clone(),
         hook_id: p.hook.map(|h| h.id),
+        alert_choices: alert_choices(p.state, p.access, p.hook.map(|h| h.id), form.alert_hook)
+            .await?,
         disabled_reason: p.hook.and_then(|h| h.disabled_reason.clone()),
         form: form.with_errors(errors),
         preview_events: hook_preview::event_options(p.state, p.access, chosen).await?,
@@ -232,6 +261,7 @@ pub async fn edit_form(
     let page = FormPage {
         chrome: Chrome::new(&req, Some(user)),
         preview_events: hook_preview::event_options(&state, &access, None).await?,
+        alert_choices: alert_choices(&state, &access, Some(hook.id), hook.alert_hook).await?,
         preview: None,
         feed: access.feed,
         hook_id: Some(hook.id),
