@@ -314,7 +314,8 @@ pub fn usage(pid: i32) -> (f64, u64) {
 
 /// `perf record` on the server for one phase, when BENCH_PERF names a directory: each phase
 /// leaves `<dir>/<phase>.data` for `perf report -i`. Off by default (it slows the server).
-/// BENCH_PERF_EVENTS=a,b records every such event instead of sampling CPU time.
+/// BENCH_PERF_EVENTS=a,b records every such event instead of sampling CPU time;
+/// BENCH_PERF_HZ sets the sampling rate (default 199: short phases want more).
 pub struct Profile(Option<Child>);
 
 impl Profile {
@@ -328,7 +329,10 @@ impl Profile {
         // instead of sampling CPU time.
         let events = match std::env::var("BENCH_PERF_EVENTS") {
             Ok(e) => vec!["-e".to_owned(), e, "-c".into(), "1".into()],
-            Err(_) => ["-e", "cpu-clock", "-F", "199"].map(String::from).to_vec(),
+            Err(_) => {
+                let hz = std::env::var("BENCH_PERF_HZ").unwrap_or_else(|_| "199".into());
+                vec!["-e".into(), "cpu-clock".into(), "-F".into(), hz]
+            }
         };
         let child = Command::new("perf")
             .arg("record")
