@@ -481,7 +481,7 @@ async fn ingest(p: &mut Phase<'_>) {
     let filtered = ingest_run(srv, token, db, "if", package_added("flt-")).await;
     let turned_away = seed::one(
         db,
-        "SELECT coalesce(sum(json_array_length(filtered)), 0) FROM events",
+        "SELECT coalesce(sum(json_array_length(g.value, '$[1]')), 0) FROM events, json_each(events.filtered) g",
         [],
     );
     check(

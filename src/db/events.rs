@@ -1,4 +1,6 @@
 //! Events and their fan-out into deliveries, written together in one transaction.
+use std::collections::HashMap;
+
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
 use super::DbError;
@@ -105,12 +107,7 @@ pub fn store_events_in(
                 .collect::<Result<_, _>>()?;
             let verdicts = judged(e, &with_filters, judge);
             let deliveries = unfiltered + verdicts.iter().filter(|(_, v)| v.is_ok()).count() as i64;
-            let turned_away: Vec<(i64, &str)> = verdicts
-                .iter()
-                .filter_map(|(hook, v)| v.as_ref().err().map(|reason| (*hook, reason.as_str())))
-                .collect();
-            let filtered = (!turned_away.is_empty())
-                .then(|| serde_json::to_string(&turned_away).expect("pairs serialize"));
+            let filtered = turned_away(&verdicts);
             insert.execute(params![
                 e.feed_id,
                 e.identifier,
@@ -164,6 +161,23 @@ fn judged(
         .iter()
         .map(|(hook, f)| (*hook, judge(f, e.event_type, payload)))
         .collect()
+}
+
+/// The verdicts that turned the event away as `[[reason, [hook, ...]], ...]`, in the order the
+/// hooks were judged: one copy of each reason, since hooks that share a filter share its reason
+/// and the reasons are most of what filtered ingest writes (migration 0013).
+fn turned_away(verdicts: &[(i64, Result<(), String>)]) -> Option<String> {
+    let mut groups: Vec<(&str, Vec<i64>)> = vec![];
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    for (hook, verdict) in verdicts {
+        let Err(reason) = verdict else { continue };
+        let i = *index.entry(reason).or_insert_with(|| {
+            groups.push((reason, vec![]));
+            groups.len() - 1
+        });
+        groups[i].1.push(*hook);
+    }
+    (!groups.is_empty()).then(|| serde_json::to_string(&groups).expect("groups serialize"))
 }
 
 #[derive(Debug, Clone)]

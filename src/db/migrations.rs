@@ -14,6 +14,7 @@ const STEPS: &[&str] = &[
     include_str!("../../migrations/0010_replays.sql"),
     include_str!("../../migrations/0011_hook_concurrency.sql"),
     include_str!("../../migrations/0012_alerts.sql"),
+    include_str!("../../migrations/0013_grouped_verdicts.sql"),
 ];
 
 fn migrations() -> Migrations<'static> {
@@ -47,10 +48,11 @@ mod tests {
             "INSERT INTO users (id, username, password_hash, created_at) VALUES (1, 'u', 'x', 0);
              INSERT INTO feeds (id, identifier, name, owner_id, created_at) VALUES (1, 'f', 'f', 1, 0);
              INSERT INTO hooks (id, feed_id, kind, name, events, event_mask, config, created_at, updated_at)
-                 VALUES (3, 1, 'http', 'a', '[]', 1, '{}', 0, 0), (2, 1, 'http', 'b', '[]', 1, '{}', 0, 0);
+                 VALUES (3, 1, 'http', 'a', '[]', 1, '{}', 0, 0), (2, 1, 'http', 'b', '[]', 1, '{}', 0, 0),
+                        (4, 1, 'http', 'c', '[]', 1, '{}', 0, 0);
              INSERT INTO events (id, feed_id, identifier, event_type, received_at, body, sent_hash, deliveries)
                  VALUES (10, 1, 'e', 'ping', 0, '{}', x'00', 0), (11, 1, 'g', 'ping', 0, '{}', x'01', 1);
-             INSERT INTO filtered_events (event_id, hook_id, reason) VALUES (10, 3, 'no \"x\"'), (10, 2, 'no y');",
+             INSERT INTO filtered_events (event_id, hook_id, reason) VALUES (10, 3, 'no \"x\"'), (10, 2, 'no y'), (10, 4, 'no y');",
         )
         .unwrap();
         apply(&mut c).unwrap();
@@ -63,7 +65,10 @@ mod tests {
             .unwrap();
         assert_eq!(
             filtered,
-            [Some(r#"[[2,"no y"],[3,"no \"x\""]]"#.to_owned()), None]
+            [
+                Some(r#"[["no y",[2,4]],["no \"x\"",[3]]]"#.to_owned()),
+                None
+            ]
         );
     }
 }
