@@ -39,6 +39,17 @@ pub enum Stored {
     Conflict,
 }
 
+// The hooks an event goes to, asked per event: each reads one covering index (migration 0014),
+// never the hooks' rows.
+const COUNT_UNFILTERED: &str = "SELECT count(*) FROM hooks INDEXED BY hooks_unfiltered
+     WHERE feed_id = ?1 AND filter IS NULL AND enabled = 1 AND (event_mask & ?2) != 0";
+const FILTERED_HOOKS: &str = "SELECT id, filter FROM hooks INDEXED BY hooks_filtered
+     WHERE feed_id = ?1 AND filter IS NOT NULL AND enabled = 1 AND (event_mask & ?2) != 0";
+const FAN_OUT: &str =
+    "INSERT INTO deliveries (hook_id, event_id, event_type, status, due_at, created_at)
+     SELECT id, ?1, ?2, 'pending', ?3, ?3 FROM hooks INDEXED BY hooks_unfiltered
+     WHERE feed_id = ?4 AND filter IS NULL AND enabled = 1 AND (event_mask & ?5) != 0";
+
 /// Stores a batch of events, each with one pending delivery per enabled hook of its feed that
 /// subscribes to its type and whose filter lets it through, all in one transaction (one commit
 /// for many requests: group commit).
@@ -65,13 +76,8 @@ pub fn store_events_in(
         let mut existing = tx.prepare_cached(
             "SELECT sent_hash, deliveries FROM events WHERE feed_id = ?1 AND identifier = ?2",
         )?;
-        let mut count = tx.prepare_cached(
-            "SELECT count(*) FROM hooks WHERE feed_id = ?1 AND enabled = 1 AND (event_mask & ?2) != 0 AND filter IS NULL",
-        )?;
-        let mut filtered = tx.prepare_cached(
-            "SELECT id, filter FROM hooks INDEXED BY hooks_filtered
-             WHERE feed_id = ?1 AND filter IS NOT NULL AND enabled = 1 AND (event_mask & ?2) != 0",
-        )?;
+        let mut count = tx.prepare_cached(COUNT_UNFILTERED)?;
+        let mut filtered = tx.prepare_cached(FILTERED_HOOKS)?;
         let mut deliver_one = tx.prepare_cached(
             "INSERT INTO deliveries (hook_id, event_id, event_type, status, due_at, created_at)
              VALUES (?1, ?2, ?3, 'pending', ?4, ?4)",
@@ -80,11 +86,7 @@ pub fn store_events_in(
             "INSERT INTO events (feed_id, identifier, event_type, username, occurred_at, received_at, body, sent_hash, deliveries, source_id, filtered)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         )?;
-        let mut fan_out = tx.prepare_cached(
-            "INSERT INTO deliveries (hook_id, event_id, event_type, status, due_at, created_at)
-             SELECT id, ?1, ?2, 'pending', ?3, ?3 FROM hooks
-             WHERE feed_id = ?4 AND enabled = 1 AND (event_mask & ?5) != 0 AND filter IS NULL",
-        )?;
+        let mut fan_out = tx.prepare_cached(FAN_OUT)?;
         for e in events {
             let known: Option<(Vec<u8>, i64)> = existing
                 .query_row(params![e.feed_id, e.identifier], |r| {
@@ -234,4 +236,30 @@ pub fn event_envelope(
         |r| r.get(0),
     )
     .optional()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::{Connection, params_from_iter};
+
+    use super::{COUNT_UNFILTERED, FAN_OUT, FILTERED_HOOKS};
+
+    #[test]
+    fn the_per_event_hook_queries_read_only_their_covering_index() {
+        let mut c = Connection::open_in_memory().unwrap();
+        crate::db::migrations::apply(&mut c).unwrap();
+        for sql in [COUNT_UNFILTERED, FILTERED_HOOKS, FAN_OUT] {
+            let mut explain = c.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+            let n = explain.parameter_count();
+            let plan: Vec<String> = explain
+                .query_map(params_from_iter(std::iter::repeat_n(1, n)), |r| r.get(3))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            assert!(
+                plan.iter().any(|p| p.contains("USING COVERING INDEX")),
+                "{sql}: {plan:?}"
+            );
+        }
+    }
 }

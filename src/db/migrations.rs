@@ -15,6 +15,7 @@ const STEPS: &[&str] = &[
     include_str!("../../migrations/0011_hook_concurrency.sql"),
     include_str!("../../migrations/0012_alerts.sql"),
     include_str!("../../migrations/0013_grouped_verdicts.sql"),
+    include_str!("../../migrations/0014_covering_hook_indexes.sql"),
 ];
 
 fn migrations() -> Migrations<'static> {
