@@ -5,12 +5,11 @@
 //! request to the last attempt recorded, its ratio to the plain-POST limit of the same client
 //! count measured beside it, request start to arrival at the receiver (p50/p99), and the
 //! server's CPU per event from /proc.
-use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
-use crate::receiver::Receiver;
+use crate::receiver::{self, Receiver};
 use crate::server::{Api, post_event};
 use crate::stats::{Row, closed_loop, ms, percentile, thousands};
 use crate::{Meter, Phase, check, measure_limit, seed, wait_recorded};
@@ -176,12 +175,9 @@ async fn run(
     let recorded = wait_recorded(p.db, base, n as i64, Duration::from_secs(60)).await;
     let cpu_us = meter.done(events as f64, "event");
     let hits = rx.take();
-    let distinct: HashSet<(&str, &str)> = hits
-        .iter()
-        .map(|h| (h.path.as_str(), h.ident.as_str()))
-        .collect();
+    let distinct = receiver::distinct(&hits);
     check(
-        hits.len() == n && distinct.len() == n,
+        hits.len() == n && distinct == n,
         &format!("{n} deliveries arrived, each (hook, event) once"),
     );
     let (count, succeeded, attempts, most) = seed::delivery_summary(p.db, base);

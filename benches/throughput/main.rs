@@ -302,12 +302,9 @@ async fn limit_and_delivery(p: &mut Phase<'_>) {
     let hits = rx.take();
     let first = hits.iter().map(|h| h.at).min().unwrap();
     let last = hits.iter().map(|h| h.at).max().unwrap();
-    let distinct: HashSet<(&str, &str)> = hits
-        .iter()
-        .map(|h| (h.path.as_str(), h.ident.as_str()))
-        .collect();
+    let distinct = receiver::distinct(&hits);
     check(
-        hits.len() as i64 == n && distinct.len() as i64 == n,
+        hits.len() as i64 == n && distinct as i64 == n,
         &format!("{n} deliveries arrived, each (hook, event) once"),
     );
     check(
@@ -1016,12 +1013,9 @@ async fn second_server(
     srv.stop();
     let recorded = seed::one(&db, "SELECT count(*) FROM attempts", []) - before;
     let hits = rx.take();
-    let distinct: HashSet<(&str, &str)> = hits
-        .iter()
-        .map(|h| (h.path.as_str(), h.ident.as_str()))
-        .collect();
+    let distinct = receiver::distinct(&hits);
     check(
-        recorded > 0 && recorded == hits.len() as i64 && distinct.len() == hits.len(),
+        recorded > 0 && recorded == hits.len() as i64 && distinct == hits.len(),
         &format!(
             "{recorded} attempts recorded for the {} deliveries received, none twice",
             hits.len()

@@ -17,6 +17,15 @@ pub struct Hit {
     pub at: Instant,
 }
 
+/// How many distinct (hook path, event) pairs the hits hold: equal to their number when no
+/// delivery arrived twice.
+pub fn distinct(hits: &[Hit]) -> usize {
+    hits.iter()
+        .map(|h| (h.path.as_str(), h.ident.as_str()))
+        .collect::<std::collections::HashSet<_>>()
+        .len()
+}
+
 #[derive(Default)]
 struct State {
     hits: Mutex<Vec<Hit>>,

@@ -6,7 +6,6 @@ use super::access::{Caller, FeedAccess, Role};
 use super::names::{FeedIdentifier, Username, label};
 use super::secret_token::{self, FEED_KEY_PREFIX, PERSONAL_TOKEN_PREFIX};
 use super::time::now_ms;
-
 use crate::db::credentials::{self, CredentialRow};
 use crate::db::feeds::{self, FeedRow};
 use crate::db::users::{self, UserRow};
@@ -74,16 +73,7 @@ fn user_access(
     Ok(FeedAccess { feed, role })
 }
 
-/// Opens a feed for any caller: a feed key opens only its own feed.
-pub async fn open_feed_as(
-    db: &Db,
-    caller: &Caller,
-    identifier: &str,
-) -> Result<FeedAccess, DomainError> {
-    let (caller, ident) = (caller.clone(), identifier.to_owned());
-    db.run(move |c| caller_access(c, &caller, &ident)).await
-}
-
+/// The feed as a caller may open it: a feed key opens only its own feed.
 fn caller_access(
     c: &Connection,
     caller: &Caller,
@@ -101,7 +91,7 @@ fn caller_access(
     }
 }
 
-/// [`authenticate_bearer`] and [`open_feed_as`] in one call on the blocking pool: ingest's
+/// [`authenticate_bearer`] and opening the feed in one call on the blocking pool: ingest's
 /// path, where each hop to a blocking thread is a measurable share of an event's cost.
 /// `Ok(None)`: the token is unknown or revoked.
 pub async fn open_feed_with_bearer(
