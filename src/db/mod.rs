@@ -68,6 +68,11 @@ pub enum SyncMode {
     Normal,
 }
 
+/// Prepared statements kept per connection: rusqlite's default of 16 is fewer than the hot
+/// path uses (claim, fan-out, attempt records, bearer lookup), so they evicted each other and
+/// were parsed again on every batch (about 5 % of the CPU in a profile).
+const STATEMENT_CACHE: usize = 128;
+
 /// Settings every connection gets: WAL lets readers run beside the one writer; NORMAL sync is
 /// durable across process crashes in WAL mode (only a power loss can drop the last commits);
 /// the busy timeout makes a second writer wait instead of failing at once. Checkpoints run in
@@ -87,9 +92,15 @@ impl Db {
     /// called once at start-up from a blocking context.
     pub fn open(path: &Path) -> Result<Db, DbError> {
         let manager = SqliteConnectionManager::file(path)
-            .with_init(|c: &mut Connection| c.execute_batch(CONNECTION_PRAGMAS));
+            .with_init(|c: &mut Connection| {
+                c.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+                c.execute_batch(CONNECTION_PRAGMAS)
+            });
         let pool = r2d2::Pool::builder()
             .max_size(8)
+            // A checkout would run `SELECT 1`-like validation each time; a SQLite file does
+            // not drop connections, and this one is on every request's path.
+            .test_on_check_out(false)
             .connection_timeout(Duration::from_secs(10))
             .build(manager)
             .map_err(|source| DbError::Open {
