@@ -9,6 +9,12 @@ use crate::primitives::{DeliveryStatus, ErrorKind};
 /// out of the way of the claim query's index scan.
 pub const PARKED: i64 = i64::MAX / 2;
 
+/// The due time of a delivery held for its hook's digest (one before [`PARKED`], so it is
+/// neither claimed nor taken for a disabled hook's). Written out in [`HELD_SQL`] for the
+/// partial index `deliveries_held`, which only a literal in the query can use.
+pub const HELD: i64 = PARKED - 1;
+pub const HELD_SQL: &str = "4611686018427387902";
+
 /// The `status` column's value: a waiting delivery is stored as pending, parked by its due time.
 pub const fn status_code(s: DeliveryStatus) -> &'static str {
     match s {
@@ -66,5 +72,10 @@ mod tests {
         let parked = status_of(status_code(DeliveryStatus::Waiting), Some(PARKED));
         assert_eq!(parked.unwrap(), DeliveryStatus::Waiting);
         assert!(status_of("lost", None).is_none());
+        assert_eq!(HELD.to_string(), HELD_SQL);
+        assert_eq!(
+            status_of("pending", Some(HELD)),
+            Some(DeliveryStatus::Pending)
+        );
     }
 }

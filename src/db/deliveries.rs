@@ -6,7 +6,8 @@ use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
 use super::DbError;
 use super::attempts::AttemptRow;
-use super::codes::{PARKED, read_status, status_code};
+use super::codes::{HELD, PARKED, read_status, status_code};
+use super::digests::finish_carried;
 use super::hooks::disable_hook;
 use crate::primitives::DeliveryStatus;
 
@@ -25,7 +26,12 @@ pub struct Claimed {
     pub attempts: i64,
     pub event_identifier: String,
     pub event_type: String,
+    /// The event's envelope; of a digest delivery, the digest's listing.
     pub envelope: String,
+    /// A digest delivery: sent as the digest, never held.
+    pub digest: bool,
+    /// A redelivery (by hand or a replay): sent at once, never held for a digest.
+    pub redelivery: bool,
 }
 
 /// How one claim takes deliveries.
@@ -132,8 +138,9 @@ pub fn claim_due(c: &mut Connection, plan: &ClaimPlan<'_>) -> Result<(Vec<Claime
         .execute(params![plan.lease_until, list])?;
     let claimed = {
         let mut st = tx.prepare_cached(
-            "SELECT d.id, d.hook_id, h.updated_at, h.enabled, d.attempts, e.identifier, e.event_type, e.body,
-                    CASE WHEN h.ordered THEN 1 ELSE h.max_in_flight END, h.ordered
+            "SELECT d.id, d.hook_id, h.updated_at, h.enabled, d.attempts, e.identifier, d.event_type, coalesce(d.digest_body, e.body),
+                    CASE WHEN h.ordered THEN 1 ELSE h.max_in_flight END, h.ordered,
+                    d.digest_body IS NOT NULL, d.redelivery_of IS NOT NULL
              FROM deliveries d JOIN hooks h ON h.id = d.hook_id JOIN events e ON e.id = d.event_id
              WHERE d.id IN (SELECT value FROM json_each(?1)) ORDER BY d.id",
         )?;
@@ -149,6 +156,8 @@ pub fn claim_due(c: &mut Connection, plan: &ClaimPlan<'_>) -> Result<(Vec<Claime
                 envelope: r.get(7)?,
                 hook_limit: r.get(8)?,
                 hook_ordered: r.get(9)?,
+                digest: r.get(10)?,
+                redelivery: r.get(11)?,
             })
         })?
         .collect::<Result<Vec<_>, _>>()?
@@ -171,6 +180,8 @@ pub enum NextStep {
     /// Not attempted: no free slot for its hook; due again now (its hook is skipped by claims
     /// until a slot frees up).
     Release,
+    /// Not attempted: its hook sends digests; it waits, held, until the digester gathers it.
+    Hold,
 }
 
 /// What changes in a claimed delivery: the attempt made (if any) for the log, the next step,
@@ -188,6 +199,8 @@ pub struct DeliveryUpdate {
     /// Of an ordered hook: its next delivery becomes claimable once this is recorded, so the
     /// writer rings the worker then.
     pub ordered: bool,
+    /// A digest delivery: when it finishes for good, what it carried takes its outcome.
+    pub digest: bool,
 }
 
 /// A hook is disabled when this many deliveries in a row have failed for good.
@@ -214,6 +227,9 @@ pub fn record(c: &mut Connection, done: &[DeliveryUpdate], now: i64) -> Result<(
         // Parks or releases a claim without counting an attempt.
         let mut park =
             tx.prepare_cached("UPDATE deliveries SET due_at = ?2, claimed = 0 WHERE id = ?1")?;
+        let mut hold = tx.prepare_cached(
+            "UPDATE deliveries SET due_at = ?2, claimed = 0, last_outcome = ?3 WHERE id = ?1",
+        )?;
         let mut healthy = tx.prepare_cached(
             "UPDATE hooks SET consecutive_failures = 0 WHERE id = ?1 AND consecutive_failures != 0",
         )?;
@@ -267,6 +283,24 @@ pub fn record(c: &mut Connection, done: &[DeliveryUpdate], now: i64) -> Result<(
                 }
                 NextStep::Release => {
                     park.execute(params![d.delivery_id, now])?;
+                }
+                NextStep::Hold => {
+                    hold.execute(params![d.delivery_id, HELD, d.outcome])?;
+                }
+            }
+            if d.digest {
+                match &d.next {
+                    NextStep::Succeeded => finish_carried(
+                        &tx,
+                        d.delivery_id,
+                        status_code(DeliveryStatus::Succeeded),
+                        &d.outcome,
+                        now,
+                    )?,
+                    NextStep::Failed | NextStep::FailedAndDisable(_) => {
+                        finish_carried(&tx, d.delivery_id, FAILED, &d.outcome, now)?
+                    }
+                    _ => {}
                 }
             }
         }
@@ -341,8 +375,8 @@ pub fn redeliver(
     now: i64,
 ) -> Result<Option<i64>, DbError> {
     let n = c.execute(
-        "INSERT INTO deliveries (hook_id, event_id, event_type, status, due_at, redelivery_of, created_at)
-         SELECT d.hook_id, d.event_id, d.event_type, 'pending', CASE WHEN h.enabled THEN ?3 ELSE ?4 END, d.id, ?3
+        "INSERT INTO deliveries (hook_id, event_id, event_type, status, due_at, redelivery_of, created_at, digest_body)
+         SELECT d.hook_id, d.event_id, d.event_type, 'pending', CASE WHEN h.enabled THEN ?3 ELSE ?4 END, d.id, ?3, d.digest_body
          FROM deliveries d JOIN hooks h ON h.id = d.hook_id WHERE d.id = ?1 AND h.feed_id = ?2",
         params![delivery_id, feed_id, now, PARKED],
     )?;
@@ -358,9 +392,9 @@ pub fn redeliver_failed(
     now: i64,
 ) -> Result<i64, DbError> {
     Ok(c.execute(
-        "INSERT INTO deliveries (hook_id, event_id, event_type, status, due_at, redelivery_of, created_at)
+        "INSERT INTO deliveries (hook_id, event_id, event_type, status, due_at, redelivery_of, created_at, digest_body)
          SELECT d.hook_id, d.event_id, d.event_type, 'pending',
-                CASE WHEN (SELECT enabled FROM hooks WHERE id = ?1) THEN ?3 ELSE ?4 END, d.id, ?3
+                CASE WHEN (SELECT enabled FROM hooks WHERE id = ?1) THEN ?3 ELSE ?4 END, d.id, ?3, d.digest_body
          FROM deliveries d
          WHERE d.hook_id = ?1 AND d.status = 'failed' AND d.created_at >= ?2
            AND NOT EXISTS (SELECT 1 FROM deliveries r WHERE r.redelivery_of = d.id)",

@@ -16,6 +16,7 @@ const STEPS: &[&str] = &[
     include_str!("../../migrations/0012_alerts.sql"),
     include_str!("../../migrations/0013_grouped_verdicts.sql"),
     include_str!("../../migrations/0014_covering_hook_indexes.sql"),
+    include_str!("../../migrations/0015_digests.sql"),
 ];
 
 fn migrations() -> Migrations<'static> {

@@ -91,11 +91,10 @@ impl Db {
     /// Opens (creating if needed) the database file and applies pending migrations. Blocking:
     /// called once at start-up from a blocking context.
     pub fn open(path: &Path) -> Result<Db, DbError> {
-        let manager = SqliteConnectionManager::file(path)
-            .with_init(|c: &mut Connection| {
-                c.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
-                c.execute_batch(CONNECTION_PRAGMAS)
-            });
+        let manager = SqliteConnectionManager::file(path).with_init(|c: &mut Connection| {
+            c.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+            c.execute_batch(CONNECTION_PRAGMAS)
+        });
         let pool = r2d2::Pool::builder()
             .max_size(8)
             // A checkout would run `SELECT 1`-like validation each time; a SQLite file does
@@ -193,6 +192,7 @@ pub mod codes;
 pub mod credentials;
 pub mod deliveries;
 pub mod delivery_log;
+pub mod digests;
 pub mod event_detail;
 pub mod events;
 pub mod feeds;

@@ -140,6 +140,7 @@ impl Worker {
                     next: NextStep::Release,
                     outcome: String::new(),
                     ordered: c.hook_ordered,
+                    digest: c.digest,
                 }),
             }
         }
@@ -247,6 +248,7 @@ impl Worker {
             next: NextStep::Park,
             outcome: outcome.into(),
             ordered: c.hook_ordered,
+            digest: c.digest,
         };
         if !c.hook_enabled {
             return park("waiting: the hook is disabled");
@@ -320,6 +322,7 @@ impl Worker {
             next,
             outcome: outcome_line(&attempt),
             ordered: c.hook_ordered,
+            digest: c.digest,
         }
     }
 

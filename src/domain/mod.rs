@@ -9,6 +9,7 @@ pub mod event_writer;
 pub mod feeds;
 pub mod hook_concurrency;
 pub mod hook_config;
+pub mod hook_digest;
 pub mod hook_filter;
 pub mod hook_preview;
 pub mod hook_templates;

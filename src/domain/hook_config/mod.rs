@@ -38,6 +38,10 @@ pub struct KindDef {
     /// The message parts owners may template, with the built-in wording of each; none for
     /// `http`, whose receivers depend on the spec's envelope.
     pub wording: &'static [wording::Wording],
+    /// How long a digest's text may be on this channel (in its own measure: X's weighted
+    /// characters, characters elsewhere), so the list is cut between lines, never inside one;
+    /// `None` for `http`, which never batches.
+    pub digest_room: Option<usize>,
 }
 
 /// The kinds of hooks, one per sender.
@@ -72,6 +76,7 @@ impl HookKind {
             summary: &'static str,
             fields: &'static [Field],
             wording: &'static [wording::Wording],
+            digest_room: Option<usize>,
         ) -> KindDef {
             KindDef {
                 name,
@@ -79,6 +84,7 @@ impl HookKind {
                 summary,
                 fields,
                 wording,
+                digest_room,
             }
         }
         const HTTP: KindDef = def(
@@ -87,6 +93,7 @@ impl HookKind {
             "POST each event's JSON to a URL, optionally signed.",
             http::FIELDS,
             &[],
+            None,
         );
         const EMAIL: KindDef = def(
             "email",
@@ -94,6 +101,7 @@ impl HookKind {
             "Mail each event through your SMTP server.",
             email::FIELDS,
             wording::EMAIL,
+            Some(100_000),
         );
         const HIPCHAT: KindDef = def(
             "hipchat",
@@ -101,6 +109,7 @@ impl HookKind {
             "Notify a HipChat room.",
             chat::HIPCHAT_FIELDS,
             wording::HIPCHAT,
+            Some(9_000),
         );
         const SLACK: KindDef = def(
             "slack",
@@ -108,6 +117,7 @@ impl HookKind {
             "Post to a Slack channel through an incoming webhook.",
             chat::SLACK_FIELDS,
             wording::SLACK,
+            Some(3_500),
         );
         const TEAMS: KindDef = def(
             "teams",
@@ -115,6 +125,7 @@ impl HookKind {
             "Post a card to a Microsoft Teams channel.",
             chat::TEAMS_FIELDS,
             wording::TEAMS,
+            Some(8_000),
         );
         const TWILIO: KindDef = def(
             "twilio",
@@ -122,6 +133,7 @@ impl HookKind {
             "Text a phone through Twilio.",
             social::TWILIO_FIELDS,
             wording::TWILIO,
+            Some(1_600),
         );
         // The API still calls the kind `twitter`.
         const X: KindDef = def(
@@ -130,6 +142,7 @@ impl HookKind {
             "Post package news to an X account.",
             social::X_FIELDS,
             wording::X,
+            Some(280),
         );
         match self {
             HookKind::Http => &HTTP,
