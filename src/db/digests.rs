@@ -179,6 +179,19 @@ mod tests {
             .unwrap();
         assert_eq!(body, format!("digest {id} of AB"), "lists the first two");
         assert_eq!(carried(&c, id, 10).unwrap(), [10, 11, 12]);
+        // Redelivering the digest sends the same listing again, and still lists what it carried.
+        let again = crate::db::deliveries::redeliver(&c, 1, id, 1500)
+            .unwrap()
+            .unwrap();
+        let (copy, kind): (String, String) = c
+            .query_row(
+                "SELECT digest_body, event_type FROM deliveries WHERE id = ?1",
+                [again],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!((copy.as_str(), kind.as_str()), (body.as_str(), "digest"));
+        assert_eq!(carried(&c, again, 10).unwrap(), [10, 11, 12]);
         assert!(held_groups(&c).unwrap().is_empty(), "nothing is held twice");
         assert!(
             make_digest(&mut c, 1, 2, 1000, |_, _| unreachable!())

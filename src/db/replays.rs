@@ -259,8 +259,8 @@ pub fn send_next(
         .collect::<Result<_, _>>()?;
     {
         let mut insert = tx.prepare_cached(
-            "INSERT INTO deliveries (hook_id, event_id, event_type, status, due_at, redelivery_of, created_at)
-             SELECT d.hook_id, d.event_id, d.event_type, 'pending', CASE WHEN h.enabled THEN ?2 ELSE ?3 END, d.id, ?2
+            "INSERT INTO deliveries (hook_id, event_id, event_type, status, due_at, redelivery_of, created_at, digest_body)
+             SELECT d.hook_id, d.event_id, d.event_type, 'pending', CASE WHEN h.enabled THEN ?2 ELSE ?3 END, d.id, ?2, d.digest_body
              FROM deliveries d JOIN hooks h ON h.id = d.hook_id WHERE d.id = ?1",
         )?;
         let mut done =
