@@ -158,6 +158,16 @@ impl Application {
             self.state.wake.clone(),
             background.clone(),
         ));
+        let digester = tokio::spawn(crate::delivery::digester::run(
+            self.state.db.clone(),
+            self.state
+                .base_url
+                .as_str()
+                .trim_end_matches('/')
+                .to_owned(),
+            self.state.wake.clone(),
+            background.clone(),
+        ));
         let alerter = tokio::spawn(
             self.alerter
                 .run(self.state.settings.alert_check_every, background.clone()),
@@ -170,6 +180,7 @@ impl Application {
         let _ = worker.await;
         let _ = retention.await;
         let _ = replayer.await;
+        let _ = digester.await;
         let _ = alerter.await;
         let _ = poller.await;
         let _ = checkpoints.await;

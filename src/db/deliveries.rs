@@ -443,15 +443,20 @@ pub struct DeliveryRow {
     pub last_outcome: Option<String>,
     pub created_at: i64,
     pub finished_at: Option<i64>,
+    /// The digest delivery that carried it (or carries it, once gathered).
+    pub digest_id: Option<i64>,
+    /// Held for the hook's digest: pending with no attempt time of its own.
+    pub held: bool,
 }
 
 /// The columns of a [`DeliveryRow`], in order.
 pub(super) const DELIVERY_COLUMNS: &str =
     "d.id, d.hook_id, e.identifier, d.event_type, d.status, d.attempts, d.due_at,
-        d.redelivery_of, d.last_outcome, d.created_at, d.finished_at";
+        d.redelivery_of, d.last_outcome, d.created_at, d.finished_at, d.digest_id";
 pub(super) const DELIVERY_FROM: &str = "FROM deliveries d JOIN events e ON e.id = d.event_id";
 
 pub(super) fn delivery_row(r: &Row<'_>) -> rusqlite::Result<DeliveryRow> {
+    let due_at: Option<i64> = r.get(6)?;
     Ok(DeliveryRow {
         id: r.get(0)?,
         hook_id: r.get(1)?,
@@ -459,11 +464,13 @@ pub(super) fn delivery_row(r: &Row<'_>) -> rusqlite::Result<DeliveryRow> {
         event_type: r.get(3)?,
         status: read_status(r, 4, 6)?,
         attempts: r.get(5)?,
-        due_at: r.get(6)?,
+        due_at: due_at.filter(|t| *t != HELD),
         redelivery_of: r.get(7)?,
         last_outcome: r.get(8)?,
         created_at: r.get(9)?,
         finished_at: r.get(10)?,
+        digest_id: r.get(11)?,
+        held: due_at == Some(HELD),
     })
 }
 
@@ -484,9 +491,9 @@ pub fn get_delivery(
     id: i64,
 ) -> Result<Option<(DeliveryRow, String)>, DbError> {
     Ok(c.query_row(
-        &format!("SELECT {DELIVERY_COLUMNS}, e.body {DELIVERY_FROM} JOIN hooks h ON h.id = d.hook_id WHERE d.id = ?1 AND h.feed_id = ?2"),
+        &format!("SELECT {DELIVERY_COLUMNS}, coalesce(d.digest_body, e.body) {DELIVERY_FROM} JOIN hooks h ON h.id = d.hook_id WHERE d.id = ?1 AND h.feed_id = ?2"),
         params![id, feed_id],
-        |r| Ok((delivery_row(r)?, r.get(11)?)),
+        |r| Ok((delivery_row(r)?, r.get(12)?)),
     )
     .optional()?)
 }

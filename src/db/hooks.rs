@@ -18,6 +18,8 @@ pub struct HookRow {
     pub filter: Option<String>,
     /// The templates' JSON; `None` keeps the built-in wording.
     pub templates: Option<String>,
+    /// The digest setting's JSON; `None` sends every event on its own.
+    pub digest: Option<String>,
     /// Attempts it may have in flight at once (1..=64).
     pub max_in_flight: i64,
     /// One delivery at a time, in the order the events were accepted.
@@ -40,13 +42,14 @@ pub struct HookWrite<'a> {
     pub secrets: Option<&'a [u8]>,
     pub filter: Option<&'a str>,
     pub templates: Option<&'a str>,
+    pub digest: Option<&'a str>,
     pub max_in_flight: i64,
     pub ordered: bool,
     pub alert_hook: Option<i64>,
 }
 
 const HOOK_COLUMNS: &str = "id, feed_id, kind, name, enabled, events, config, secrets, disabled_reason, \
-                            consecutive_failures, created_at, updated_at, filter, templates, max_in_flight, ordered, alert_hook";
+                            consecutive_failures, created_at, updated_at, filter, templates, max_in_flight, ordered, alert_hook, digest";
 
 fn hook_row(r: &Row<'_>) -> rusqlite::Result<HookRow> {
     Ok(HookRow {
@@ -67,6 +70,7 @@ fn hook_row(r: &Row<'_>) -> rusqlite::Result<HookRow> {
         max_in_flight: r.get(14)?,
         ordered: r.get(15)?,
         alert_hook: r.get(16)?,
+        digest: r.get(17)?,
     })
 }
 
@@ -77,9 +81,9 @@ pub fn insert_hook(
     now: i64,
 ) -> Result<i64, DbError> {
     c.execute(
-        "INSERT INTO hooks (feed_id, kind, name, enabled, events, event_mask, config, secrets, created_at, updated_at, filter, templates, max_in_flight, ordered, alert_hook)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11, ?12, ?13, ?14)",
-        params![feed_id, h.kind, h.name, h.enabled, h.events, h.event_mask, h.config, h.secrets, now, h.filter, h.templates, h.max_in_flight, h.ordered, h.alert_hook],
+        "INSERT INTO hooks (feed_id, kind, name, enabled, events, event_mask, config, secrets, created_at, updated_at, filter, templates, max_in_flight, ordered, alert_hook, digest)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+        params![feed_id, h.kind, h.name, h.enabled, h.events, h.event_mask, h.config, h.secrets, now, h.filter, h.templates, h.max_in_flight, h.ordered, h.alert_hook, h.digest],
     )?;
     Ok(c.last_insert_rowid())
 }
@@ -107,11 +111,11 @@ pub fn update_hook(
         return Ok(false);
     };
     tx.execute(
-        "UPDATE hooks SET name = ?2, enabled = ?3, events = ?4, event_mask = ?5, config = ?6, secrets = ?7, updated_at = ?8, filter = ?9, templates = ?10, max_in_flight = ?11, ordered = ?12, alert_hook = ?13,
+        "UPDATE hooks SET name = ?2, enabled = ?3, events = ?4, event_mask = ?5, config = ?6, secrets = ?7, updated_at = ?8, filter = ?9, templates = ?10, max_in_flight = ?11, ordered = ?12, alert_hook = ?13, digest = ?14,
                 disabled_reason = CASE WHEN ?3 THEN NULL ELSE disabled_reason END,
                 consecutive_failures = CASE WHEN ?3 AND NOT enabled THEN 0 ELSE consecutive_failures END
          WHERE id = ?1",
-        params![id, h.name, h.enabled, h.events, h.event_mask, h.config, h.secrets, now, h.filter, h.templates, h.max_in_flight, h.ordered, h.alert_hook],
+        params![id, h.name, h.enabled, h.events, h.event_mask, h.config, h.secrets, now, h.filter, h.templates, h.max_in_flight, h.ordered, h.alert_hook, h.digest],
     )?;
     if was_enabled != h.enabled {
         park_or_release(&tx, id, h.enabled, now)?;

@@ -3,6 +3,7 @@
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::DbError;
+use super::codes::HELD_SQL;
 
 /// Why a hook is in trouble, as the `cause` column spells it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,16 +46,18 @@ pub struct Trouble {
 /// Every hook in trouble: disabled by the server, or enabled with a pending delivery made
 /// before `cutoff`. A hook its owner disabled is not in trouble: its deliveries wait on purpose.
 pub fn troubles(c: &Connection, cutoff: i64) -> Result<Vec<Trouble>, DbError> {
-    let mut st = c.prepare_cached(
+    // Deliveries held for a digest wait by design (quiet hours last the night); their digest
+    // delivery is pending like any other and tells a backlog.
+    let mut st = c.prepare_cached(&format!(
         "SELECT id, 'disabled', disabled_reason, NULL, NULL, alert_hook FROM hooks
           WHERE enabled = 0 AND disabled_reason IS NOT NULL
          UNION ALL
          SELECT h.id, 'backlog', NULL, p.oldest, p.n, h.alert_hook
            FROM hooks h
            JOIN (SELECT hook_id, min(created_at) AS oldest, count(*) AS n FROM deliveries
-                  WHERE status = 'pending' GROUP BY hook_id) p ON p.hook_id = h.id
-          WHERE h.enabled = 1 AND p.oldest < ?1",
-    )?;
+                  WHERE status = 'pending' AND due_at IS NOT {HELD_SQL} GROUP BY hook_id) p ON p.hook_id = h.id
+          WHERE h.enabled = 1 AND p.oldest < ?1"
+    ))?;
     let rows = st.query_map([cutoff], |r| {
         let oldest: Option<i64> = r.get(3)?;
         let n: Option<i64> = r.get(4)?;

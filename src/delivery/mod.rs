@@ -5,6 +5,7 @@ pub mod alerter;
 pub mod allow;
 pub mod attempt;
 pub mod attempt_writer;
+pub mod digester;
 pub mod mailer;
 pub mod metrics;
 pub mod oauth1;

@@ -17,12 +17,14 @@ use super::after_attempt::{decide, outcome_line, to_row};
 use super::attempt_writer::AttemptWriter;
 use super::metrics::Metrics;
 use super::retry::{AttemptClass, RetryPolicy};
+use super::senders::x::weighted_length;
 use super::senders::{OutgoingEvent, SendContext};
 use crate::db::deliveries::{ClaimPlan, Claimed, DeliveryUpdate, NextStep, claim_due, next_due};
 use crate::db::feeds::{FeedRow, find_feed_by_id};
 use crate::db::hooks::{hook_by_id, hooks_by_ids};
 use crate::db::{Db, DbError};
-use crate::domain::hook_config::HookConfig;
+use crate::domain::digest_message;
+use crate::domain::hook_config::{HookConfig, HookKind};
 use crate::domain::hooks::{Hook, load};
 use crate::domain::secret_box::SecretBox;
 use crate::domain::time::now_ms;
@@ -265,12 +267,33 @@ impl Worker {
         let Ok(config) = &hook.config else {
             return park("waiting: the hook's secrets cannot be decrypted; enter them again");
         };
+        // Redeliveries and replays go at once: the owner asked for them now.
+        if !c.digest && !c.redelivery && hook.digest.as_ref().is_some_and(|d| d.holds(now_ms())) {
+            return DeliveryUpdate {
+                next: NextStep::Hold,
+                ..park("held for the hook's digest")
+            };
+        }
         let event = EventType::from_name(&c.event_type).unwrap_or(EventType::Ping);
-        let template = hook.templates.get(event);
-        let templated = template.is_some()
+        // A digest is worded by this server for its channel; the owner's templates are per event.
+        let digest_words = c.digest.then(|| digest_message::template(hook.kind()));
+        let template = match &digest_words {
+            Some(t) => Some(t),
+            None => hook.templates.get(event),
+        };
+        let templated = (template.is_some() && !c.digest)
             || matches!(config, HookConfig::Http(h) if h.has_templated_headers());
         let parsed: Value = match config {
             HookConfig::Http(_) if !templated => Value::Null,
+            _ if c.digest => {
+                let stored = serde_json::from_str(&c.envelope).unwrap_or(Value::Null);
+                let room = hook.kind().def().digest_room.unwrap_or(usize::MAX);
+                let measure: &dyn Fn(&str) -> usize = match hook.kind() {
+                    HookKind::X => &weighted_length,
+                    _ => &|s: &str| s.chars().count(),
+                };
+                digest_message::fit(&stored, room, measure)
+            }
             _ => serde_json::from_str(&c.envelope).unwrap_or(Value::Null),
         };
         // Only templates print the feed's name and the delivery's link: looked up for them.

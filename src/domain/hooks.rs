@@ -5,6 +5,7 @@ use super::DomainError;
 use super::access::FeedAccess;
 use super::hook_concurrency::Concurrency;
 use super::hook_config::{HookConfig, HookKind};
+use super::hook_digest::HookDigest;
 use super::hook_filter::HookFilter;
 use super::hook_preview::Draft;
 use super::hook_templates::HookTemplates;
@@ -30,6 +31,8 @@ pub struct Hook {
     pub templates: HookTemplates,
     /// How many attempts at once, and whether one at a time in order.
     pub concurrency: Concurrency,
+    /// Events gathered into one message per window, and quiet hours (people channels only).
+    pub digest: Option<HookDigest>,
     /// Another hook of the feed told when this one stops or recovers.
     pub alert_hook: Option<i64>,
     kind: HookKind,
@@ -82,6 +85,9 @@ pub struct HookInput {
     pub max_in_flight: Option<Value>,
     #[serde(default, deserialize_with = "present")]
     pub ordered: Option<Value>,
+    /// A new digest setting, whole (`null` removes it); left out, it stays.
+    #[serde(default, deserialize_with = "present")]
+    pub digest: Option<Value>,
     /// Another hook's id (`null` removes it); left out, it stays.
     #[serde(default, deserialize_with = "present")]
     pub alert_hook: Option<Value>,
@@ -129,6 +135,19 @@ pub fn load(row: HookRow, sb: &SecretBox) -> Result<Hook, DomainError> {
         }
         None => HookTemplates::default(),
     };
+    let digest = match &row.digest {
+        Some(d) => {
+            let json: Value =
+                serde_json::from_str(d).map_err(|e| unexpected(format!("digest: {e}")))?;
+            // As with templates: a setting this version no longer accepts sends events one
+            // by one, with a log line, rather than making the hook unreadable.
+            HookDigest::from_json(kind, Some(&json)).unwrap_or_else(|errors| {
+                tracing::warn!(hook = row.id, errors = ?errors, "stored digest setting no longer valid; sending events one by one");
+                None
+            })
+        }
+        None => None,
+    };
     Ok(Hook {
         id: row.id,
         feed_id: row.feed_id,
@@ -144,6 +163,7 @@ pub fn load(row: HookRow, sb: &SecretBox) -> Result<Hook, DomainError> {
             max_in_flight: row.max_in_flight,
             ordered: row.ordered,
         },
+        digest,
         alert_hook: row.alert_hook,
         kind,
         config,
@@ -210,6 +230,7 @@ struct Validated {
     filter: HookFilter,
     templates: HookTemplates,
     concurrency: Concurrency,
+    digest: Option<HookDigest>,
     alert_hook: Option<i64>,
     config: HookConfig,
     generated_secret: Option<String>,
@@ -254,6 +275,19 @@ fn validate(input: &HookInput, previous: Option<&Hook>) -> Result<Validated, Dom
         previous.map(|p| p.concurrency).unwrap_or_default(),
         &mut errors,
     );
+    let digest = match (&input.digest, previous) {
+        (Some(given), _) => HookDigest::from_json(kind, Some(given))
+            .map_err(|errs| errors.extend(errs))
+            .unwrap_or_default(),
+        (None, Some(p)) => p.digest.clone(),
+        (None, None) => None,
+    };
+    if digest.is_some() && concurrency.ordered {
+        errors.push(FieldError::new(
+            "digest",
+            "an ordered hook cannot also send digests: a digest already lists its events in the order they were accepted; turn one of them off",
+        ));
+    }
     let alert_hook = match (&input.alert_hook, previous) {
         (Some(Value::Null), _) | (None, None) => None,
         (Some(v), _) => match v.as_i64() {
@@ -291,6 +325,7 @@ fn validate(input: &HookInput, previous: Option<&Hook>) -> Result<Validated, Dom
             filter,
             templates,
             concurrency,
+            digest,
             alert_hook,
             config: p.config,
             generated_secret: p.generated_secret,
@@ -369,6 +404,7 @@ struct Sealed {
     /// `None` for a filter that lets everything through: such hooks fan out in bulk.
     filter: Option<String>,
     templates: Option<String>,
+    digest: Option<String>,
 }
 
 fn seal(v: &Validated, sb: &SecretBox) -> Sealed {
@@ -382,6 +418,7 @@ fn seal(v: &Validated, sb: &SecretBox) -> Sealed {
         secrets: has_secrets.then(|| sb.seal(secrets.to_string().as_bytes())),
         filter: (!v.filter.passes_everything()).then(|| v.filter.to_json().to_string()),
         templates: (!v.templates.is_empty()).then(|| v.templates.to_json().to_string()),
+        digest: v.digest.as_ref().map(|d| d.to_json().to_string()),
     }
 }
 
@@ -411,6 +448,7 @@ pub async fn create_hook(
                 secrets: s.secrets.as_deref(),
                 filter: s.filter.as_deref(),
                 templates: s.templates.as_deref(),
+                digest: s.digest.as_deref(),
                 max_in_flight: concurrency.max_in_flight,
                 ordered: concurrency.ordered,
                 alert_hook,
@@ -453,6 +491,7 @@ pub async fn update_hook(
                 secrets: s.secrets.as_deref(),
                 filter: s.filter.as_deref(),
                 templates: s.templates.as_deref(),
+                digest: s.digest.as_deref(),
                 max_in_flight: concurrency.max_in_flight,
                 ordered: concurrency.ordered,
                 alert_hook,

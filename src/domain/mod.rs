@@ -3,6 +3,7 @@ pub mod access;
 pub mod accounts;
 pub mod alerts;
 pub mod deliveries;
+pub mod digest_message;
 pub mod error;
 pub mod event_detail;
 pub mod event_writer;

@@ -118,9 +118,9 @@ async fn an_alert_hook_of_another_feed_or_itself_is_a_422_naming_the_field() {
 
 /// The SMTP server of the e-mail sender's tests (aiosmtpd), in plain mode: one JSON line per
 /// message on its stdout.
-struct Smtp {
+pub(crate) struct Smtp {
     child: std::process::Child,
-    port: u16,
+    pub port: u16,
     lines: tokio::sync::mpsc::UnboundedReceiver<String>,
     _dir: tempfile::TempDir,
 }
@@ -132,7 +132,7 @@ impl Drop for Smtp {
     }
 }
 
-async fn smtp_sink() -> Smtp {
+pub(crate) async fn smtp_sink() -> Smtp {
     use std::io::{BufRead, BufReader};
     let ok = std::process::Command::new("python3")
         .args(["-c", "import aiosmtpd, trustme"])
@@ -181,7 +181,7 @@ async fn smtp_sink() -> Smtp {
 
 impl Smtp {
     /// The next message, waiting at most `limit` (asynchronously: the app runs on this runtime).
-    async fn message(&mut self, limit: Duration) -> Option<Value> {
+    pub async fn message(&mut self, limit: Duration) -> Option<Value> {
         let line = tokio::time::timeout(limit, self.lines.recv())
             .await
             .ok()??;
@@ -189,7 +189,10 @@ impl Smtp {
     }
 }
 
-async fn user_with_mail(app: &crate::helpers::TestApp, name: &str) -> crate::helpers::TestUser {
+pub(crate) async fn user_with_mail(
+    app: &crate::helpers::TestApp,
+    name: &str,
+) -> crate::helpers::TestUser {
     let password = format!("{name}-secret-password");
     feedhooks::domain::accounts::create_user(
         &app.state.db,

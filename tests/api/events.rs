@@ -28,6 +28,7 @@ async fn raw_hook(app: &TestApp, feed: &str, events: &[&str], enabled: bool) {
                 .collect();
             let events_json = serde_json::to_string(&names).unwrap();
             let w = feedhooks::db::hooks::HookWrite {
+                digest: None,
                 kind: "http",
                 name: "raw",
                 enabled,

@@ -8,6 +8,7 @@ mod browser;
 mod cli;
 mod crash;
 mod delivery;
+mod digests;
 mod durability;
 mod events;
 mod faults;

@@ -101,7 +101,8 @@ impl HookKind {
             "Mail each event through your SMTP server.",
             email::FIELDS,
             wording::EMAIL,
-            Some(100_000),
+            // Under the templates' 64 KiB output, with the HTML part that lists the same lines.
+            Some(30_000),
         );
         const HIPCHAT: KindDef = def(
             "hipchat",

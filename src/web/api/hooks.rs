@@ -8,6 +8,7 @@ use super::problem::Problem;
 use crate::db::attempts::AttemptRow;
 use crate::db::deliveries::{DeliveryFilter, DeliveryRow};
 use crate::domain::deliveries;
+use crate::domain::digest_message;
 use crate::domain::hooks::{self, Hook, HookInput};
 use crate::domain::time::{parse_rfc3339, rfc3339};
 use crate::events::EventType;
@@ -27,6 +28,7 @@ pub fn hook_json(h: &Hook) -> Value {
         "templates": h.templates.to_json(),
         "max_in_flight": h.concurrency.max_in_flight,
         "ordered": h.concurrency.ordered,
+        "digest": h.digest.as_ref().map(|d| d.to_json()),
         "broken": h.broken().map(ToString::to_string),
         "alert_hook": h.alert_hook,
         "disabled_reason": h.disabled_reason,
@@ -46,13 +48,18 @@ pub fn delivery_json(d: &DeliveryRow) -> Value {
         "event": {
             "identifier": d.event_identifier,
             "event": d.event_type,
-            "payload_type": EventType::from_name(&d.event_type).map(|e| e.payload_type()),
+            "payload_type": match d.event_type.as_str() {
+                "digest" => Some(digest_message::PAYLOAD_TYPE),
+                t => EventType::from_name(t).map(|e| e.payload_type()),
+            },
         },
         "status": d.status.as_str(),
         "attempts": d.attempts,
         "next_attempt_at": next,
         "waiting_for_hook": d.status == DeliveryStatus::Waiting,
         "redelivery_of": d.redelivery_of,
+        "digest": d.digest_id,
+        "held_for_digest": d.held,
         "last_outcome": d.last_outcome,
         "created_at": rfc3339(d.created_at),
         "finished_at": d.finished_at.map(rfc3339),

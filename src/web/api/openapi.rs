@@ -191,7 +191,9 @@ fn hook_schemas() -> Value {
           "templates": {"oneOf": [r("Templates"), {"type": "null"}], "description": "people-channel kinds only; replaces the templates whole; null removes them; left out, they stay"},
           "max_in_flight": max_in_flight_schema(),
           "ordered": ordered_schema(),
+          "digest": {"oneOf": [r("Digest"), {"type": "null"}], "description": "people-channel kinds only, not with ordered; replaces the setting whole; null turns digests off; left out, it stays"},
           "alert_hook": {"type": ["integer", "null"], "description": "another hook of the feed, told when this one is disabled or recovers; null removes it; left out, it stays"}}},
+      "Digest": digest_schema(),
       "Filter": filter_schema(),
       "Templates": templates_schema(),
       "PreviewRequest": {"type": "object", "required": ["event"], "additionalProperties": false, "properties": {
@@ -206,6 +208,7 @@ fn hook_schemas() -> Value {
           "filter": r("Filter"),
           "templates": r("Templates"),
           "max_in_flight": max_in_flight_schema(), "ordered": ordered_schema(),
+          "digest": {"oneOf": [r("Digest"), {"type": "null"}]},
           "broken": {"type": ["string", "null"], "description": "why the hook cannot send: its stored secrets do not open with this server's key file; a PATCH that gives them again mends it"},
           "alert_hook": {"type": ["integer", "null"], "description": "another hook of the feed, told when this one is disabled or recovers"},
           "disabled_reason": {"type": ["string", "null"]}, "created_at": {"type": "string", "format": "date-time"},
@@ -216,6 +219,16 @@ fn hook_schemas() -> Value {
 fn max_in_flight_schema() -> Value {
     json!({"type": "integer", "minimum": 1, "maximum": MAX_IN_FLIGHT_LIMIT, "default": DEFAULT_MAX_IN_FLIGHT,
            "description": "attempts to this hook in flight at once; an ordered hook has one whatever this says"})
+}
+
+/// A hook's digest: one message per window, and quiet hours held until they end.
+fn digest_schema() -> Value {
+    let hhmm = json!({"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$"});
+    json!({"type": "object", "additionalProperties": false, "properties": {
+        "window": {"type": ["string", "null"], "description": "1m to 24h, such as 15m: the events of the window go as one message"},
+        "quiet_hours": {"oneOf": [{"type": "null"}, {"type": "object", "required": ["from", "to", "tz"], "additionalProperties": false, "properties": {
+            "from": hhmm, "to": hhmm, "tz": {"type": "string", "description": "IANA time zone name, such as Europe/Brussels"}}}],
+            "description": "local times from (included) to (excluded); events are held and sent as one digest when they end"}}})
 }
 
 fn ordered_schema() -> Value {
@@ -278,6 +291,8 @@ fn delivery_schemas() -> Value {
           "event": {"type": "object", "properties": {"identifier": {"type": "string"}, "payload_type": {"type": "string"}}},
           "status": {"type": "string", "enum": DeliveryStatus::listed_names()}, "attempts": {"type": "integer"},
           "next_attempt_at": {"type": ["string", "null"], "format": "date-time"}, "redelivery_of": {"type": ["integer", "null"]},
+          "digest": {"type": ["integer", "null"], "description": "The digest delivery that carried it."},
+          "held_for_digest": {"type": "boolean", "description": "Held until the hook's digest window or quiet hours end."},
           "created_at": {"type": "string", "format": "date-time"}}},
       "Attempt": {"type": "object", "required": ["number", "started_at", "duration_ms", "request", "response", "error"], "properties": {
           "number": {"type": "integer"}, "started_at": {"type": "string", "format": "date-time"}, "duration_ms": {"type": "integer"},

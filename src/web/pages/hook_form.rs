@@ -298,6 +298,8 @@ impl HookForm {
             templates: Some(templates_json),
             max_in_flight: Some(max_in_flight_json),
             ordered: Some(Value::Bool(ordered)),
+            // The form has no digest fields yet: left out, a stored setting stays.
+            digest: None,
             alert_hook: Some(alert_json),
         };
         (form, input, local)
