@@ -31,7 +31,7 @@ fn setting(kind: &str, digest: Option<&str>) -> Option<HookDigest> {
 /// Runs until stopped; `deliveries_due` is the worker's doorbell.
 pub async fn run(db: Db, base_url: String, deliveries_due: Wake, stop: CancellationToken) {
     loop {
-        match tick(&db, &base_url).await {
+        match tick(&db, &base_url, now_ms()).await {
             Ok(0) => {}
             Ok(_) => deliveries_due.ring(),
             Err(e) => tracing::warn!(error = %e, "making digests failed; trying again shortly"),
@@ -43,12 +43,11 @@ pub async fn run(db: Db, base_url: String, deliveries_due: Wake, stop: Cancellat
     }
 }
 
-/// Makes every digest that is due; returns how many.
-pub async fn tick(db: &Db, base_url: &str) -> Result<usize, DbError> {
+/// Makes every digest due at `now`; returns how many.
+pub async fn tick(db: &Db, base_url: &str, now: i64) -> Result<usize, DbError> {
     let groups = db.run(|c| held_groups(c)).await?;
     let mut made = 0;
     for g in groups {
-        let now = now_ms();
         let setting = setting(&g.kind, g.digest.as_deref());
         if setting.as_ref().is_some_and(|d| d.send_at(g.oldest) > now) {
             continue;
@@ -106,5 +105,59 @@ mod tests {
         assert!(setting("http", Some(r#"{"window":"15m"}"#)).is_none());
         let d = setting("twilio", Some(r#"{"window":"15m"}"#)).unwrap();
         assert_eq!(d.send_at(0), 15 * 60_000);
+    }
+
+    fn ms(rfc: &str) -> i64 {
+        rfc.parse::<jiff::Timestamp>().unwrap().as_millisecond()
+    }
+
+    /// Quiet hours 22:00–07:00 in Brussels (UTC+1 in December), with a fixed clock: what was
+    /// held at night stays held through the night, and goes as one digest at 07:00 local.
+    #[tokio::test]
+    async fn held_at_night_goes_as_one_digest_when_quiet_hours_end() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("feedhooks.db")).unwrap();
+        let (night, held) = (ms("2026-12-03T23:30:00Z"), crate::db::codes::HELD_SQL);
+        db.write(move |c| {
+            c.execute_batch(&format!(
+                "INSERT INTO users (id, username, password_hash, created_at) VALUES (1, 'u', 'x', 0);
+                 INSERT INTO feeds (id, identifier, name, owner_id, created_at) VALUES (1, 'f', 'f', 1, 0);
+                 INSERT INTO hooks (id, feed_id, kind, name, events, event_mask, config, digest, created_at, updated_at)
+                     VALUES (1, 1, 'slack', 'team', '[]', 1, '{{}}',
+                             '{{\"quiet_hours\":{{\"from\":\"22:00\",\"to\":\"07:00\",\"tz\":\"Europe/Brussels\"}}}}', 0, 0);
+                 INSERT INTO events (id, feed_id, identifier, event_type, received_at, body, sent_hash, deliveries)
+                     VALUES (1, 1, 'a', 'ping', 0, '{{}}', x'01', 1), (2, 1, 'b', 'ping', 0, '{{}}', x'02', 1);
+                 INSERT INTO deliveries (id, hook_id, event_id, event_type, status, due_at, created_at)
+                     VALUES (10, 1, 1, 'ping', 'pending', {held}, {night}),
+                            (11, 1, 2, 'ping', 'pending', {held}, {night} + 3600000);"
+            ))?;
+            Ok::<_, DbError>(())
+        })
+        .await
+        .unwrap();
+        let base = "http://127.0.0.1:1";
+        for quiet in ["2026-12-04T02:00:00Z", "2026-12-04T05:59:59Z"] {
+            assert_eq!(tick(&db, base, ms(quiet)).await.unwrap(), 0, "{quiet}");
+        }
+        assert_eq!(
+            tick(&db, base, ms("2026-12-04T06:00:05Z")).await.unwrap(),
+            1
+        );
+        let (carried, count): (i64, i64) = db
+            .run(|c| {
+                Ok::<_, DbError>(c.query_row(
+                    "SELECT count(*), (SELECT count(*) FROM deliveries WHERE event_type = 'digest')
+                       FROM deliveries WHERE digest_id IS NOT NULL",
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )?)
+            })
+            .await
+            .unwrap();
+        assert_eq!((carried, count), (2, 1), "both carried by one digest");
+        assert_eq!(
+            tick(&db, base, ms("2026-12-04T06:10:00Z")).await.unwrap(),
+            0
+        );
     }
 }

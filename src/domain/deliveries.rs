@@ -114,6 +114,20 @@ pub async fn get(
     .await
 }
 
+/// The most a digest's page lists of what it carried.
+pub const CARRIED_SHOWN: i64 = 500;
+
+/// The deliveries a digest delivery of the feed carried (for a redelivered digest, the
+/// original's), at most `CARRIED_SHOWN`; empty for any other delivery.
+pub async fn carried(db: &Db, access: &FeedAccess, id: i64) -> Result<Vec<i64>, DomainError> {
+    let feed_id = access.feed.id;
+    db.run(move |c| {
+        deliveries::get_delivery(c, feed_id, id)?.ok_or(DomainError::NotFound)?;
+        Ok(crate::db::digests::carried(c, id, CARRIED_SHOWN)?)
+    })
+    .await
+}
+
 /// What holds an ordered hook's queue: the delivery at its head, and how many wait behind it.
 pub struct Held {
     pub head: DeliveryRow,

@@ -129,6 +129,28 @@ async fn a_burst_in_a_one_minute_window_goes_as_one_mail_and_one_sms_listing_it(
     }
     assert_eq!(deliveries(&app, &t, sms_hook).await.len(), BURST + 1);
 
+    // The pages tell the same: the hook's setting, the digest's page links each delivery it
+    // carried, and each carried delivery links its digest.
+    let owner = app.sign_in(&u).await;
+    let hook_page = owner.get_text(&format!("/feeds/f/hooks/{mail_hook}")).await;
+    assert!(hook_page.contains("<dt>Digest</dt><dd>one message per 1m</dd>"));
+    assert!(hook_page.contains(&format!(
+        "in digest <a href=\"/feeds/f/deliveries/{digest_id}\">"
+    )));
+    let digest_page = owner
+        .get_text(&format!("/feeds/f/deliveries/{digest_id}"))
+        .await;
+    assert!(digest_page.contains("What this digest carried"));
+    for d in &carried {
+        assert!(digest_page.contains(&format!("/feeds/f/deliveries/{}\">#", d["id"])));
+    }
+    let member = owner
+        .get_text(&format!("/feeds/f/deliveries/{}", carried[0]["id"]))
+        .await;
+    assert!(member.contains(&format!(
+        "the digest <a href=\"/feeds/f/deliveries/{digest_id}\">"
+    )));
+
     // Redelivering the digest sends the same listing again.
     let res = app
         .api(
@@ -206,4 +228,88 @@ async fn kinds_and_settings_that_cannot_batch_are_refused_naming_the_field() {
         .await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.json::<Value>().await.unwrap()["digest"], Value::Null);
+}
+
+#[tokio::test]
+async fn the_hook_form_sets_window_and_quiet_hours_and_names_mistakes_beside_their_boxes() {
+    let app = spawn_app_with(|_| {}).await;
+    let u = app.create_user("olivia", false).await;
+    let t = app.token_for(&u).await;
+    app.create_feed(&t, "f").await;
+    let owner = app.sign_in(&u).await;
+    let form = owner.get_text("/feeds/f/hooks/new?kind=slack").await;
+    assert!(form.contains("Digests and quiet hours"));
+    assert!(
+        form.contains("<option value=\"Europe/Brussels\">"),
+        "zones are suggested"
+    );
+    let http = owner.get_text("/feeds/f/hooks/new?kind=http").await;
+    assert!(
+        !http.contains("name=\"digest.window\""),
+        "http hooks never batch"
+    );
+
+    let fields = |window: &'static str, tz: &'static str| {
+        vec![
+            ("kind", "slack"),
+            ("config.webhook_url", "http://127.0.0.1:9/services/T/B/X"),
+            ("events", "ping"),
+            ("enabled", "true"),
+            ("digest.window", window),
+            ("digest.from", "22:00"),
+            ("digest.to", "07:00"),
+            ("digest.tz", tz),
+        ]
+    };
+    let res = owner
+        .post_form("/feeds/f/hooks", &fields("30s", "Mars/Olympus"))
+        .await;
+    assert_eq!(res.status(), 422);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("must be a duration from 1m to 24h"), "{page}");
+    assert!(page.contains("must be a time zone name of the IANA database"));
+    assert!(
+        page.contains("name=\"digest.window\" value=\"30s\""),
+        "what was typed stays"
+    );
+    assert!(page.contains("name=\"digest.tz\" value=\"Mars/Olympus\""));
+    assert_eq!(app.count("hooks").await, 0, "nothing half-written");
+
+    let res = owner
+        .post_form("/feeds/f/hooks", &fields("15m", "Europe/Brussels"))
+        .await;
+    assert_eq!(res.status(), 303);
+    let hooks: Value = app
+        .api(Method::GET, "/api/v1/feeds/f/hooks", Some(&t), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let h = &hooks["items"][0];
+    assert_eq!(
+        h["digest"],
+        json!({"window": "15m", "quiet_hours": {"from": "22:00", "to": "07:00", "tz": "Europe/Brussels"}})
+    );
+    let edit_path = format!("/feeds/f/hooks/{}/edit", h["id"]);
+    let edit = owner.get_text(&edit_path).await;
+    assert!(edit.contains("name=\"digest.window\" value=\"15m\""));
+    assert!(edit.contains("name=\"digest.from\" value=\"22:00\""));
+
+    // Emptied boxes turn digests off.
+    let mut off = fields("", "");
+    off.retain(|(k, _)| !k.starts_with("digest."));
+    let res = owner.post_form(&edit_path, &off).await;
+    assert_eq!(res.status(), 303);
+    let h: Value = app
+        .api(
+            Method::GET,
+            &format!("/api/v1/feeds/f/hooks/{}", h["id"]),
+            Some(&t),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(h["digest"], Value::Null);
 }

@@ -53,6 +53,9 @@ struct DeliveryPage {
     /// The event's own page: its other deliveries, and the hooks that filtered it out.
     event_link: String,
     attempts: Vec<AttemptView>,
+    /// A digest's page: the deliveries it carried.
+    carried: Vec<i64>,
+    carried_more: bool,
 }
 
 /// JSON pretty-printed (it reads better and wraps); anything else as it is.
@@ -221,7 +224,14 @@ pub async fn show(
         d.status == DeliveryStatus::Succeeded,
     );
     let event_link = super::events::event_link(&access.feed.identifier, &d.event_identifier);
+    let carried = if d.event_type == "digest" {
+        deliveries::carried(&state.db, &access, d.id).await?
+    } else {
+        vec![]
+    };
     let page = DeliveryPage {
+        carried_more: carried.len() as i64 == deliveries::CARRIED_SHOWN,
+        carried,
         chrome: Chrome::new(&req, Some(user)),
         event_link,
         feed: access.feed,

@@ -2,6 +2,7 @@
 //! domain's `HookInput`, and given the validation errors back field by field.
 use serde_json::{Map, Value};
 
+use super::digest_form::DigestForm;
 use super::filter_form::FilterForm;
 use super::templates_form::TemplatesForm;
 use crate::domain::hook_concurrency::{DEFAULT_MAX_IN_FLIGHT, max_in_flight_error};
@@ -53,6 +54,8 @@ pub struct HookForm {
     pub max_in_flight: String,
     pub max_in_flight_error: Option<String>,
     pub ordered: bool,
+    /// The people channels' digest window and quiet hours.
+    pub digest: DigestForm,
     /// The people channels' wording, per event.
     pub templates: TemplatesForm,
     /// The hook told when this one stops or recovers.
@@ -178,6 +181,7 @@ impl HookForm {
                 .to_string(),
             max_in_flight_error: None,
             ordered: hook.is_some_and(|h| h.concurrency.ordered),
+            digest: DigestForm::new(kind, hook.and_then(|h| h.digest.as_ref())),
             templates: TemplatesForm::new(
                 kind,
                 &hook.map(|h| h.templates.clone()).unwrap_or_default(),
@@ -262,6 +266,7 @@ impl HookForm {
             },
         };
         let ordered = get("ordered").is_some();
+        let (digest, digest_json) = DigestForm::posted(kind, pairs);
         let (templates, templates_json) = TemplatesForm::posted(kind, pairs);
         let alert_raw = get("alert_hook").unwrap_or_default().trim();
         let alert_json = match alert_raw.parse::<i64>() {
@@ -281,6 +286,7 @@ impl HookForm {
             max_in_flight,
             max_in_flight_error: None,
             ordered,
+            digest,
             templates,
             alert_hook: alert_json.as_i64(),
             alert_hook_error: None,
@@ -298,8 +304,7 @@ impl HookForm {
             templates: Some(templates_json),
             max_in_flight: Some(max_in_flight_json),
             ordered: Some(Value::Bool(ordered)),
-            // The form has no digest fields yet: left out, a stored setting stays.
-            digest: None,
+            digest: digest_json,
             alert_hook: Some(alert_json),
         };
         (form, input, local)
@@ -314,7 +319,10 @@ impl HookForm {
             });
         }
         for e in errors {
-            if self.filter.take_error(e) || self.templates.take_error(e) {
+            if self.filter.take_error(e)
+                || self.templates.take_error(e)
+                || self.digest.take_error(e)
+            {
                 continue;
             }
             let config_field = e.field.strip_prefix("config.");

@@ -15,6 +15,7 @@ pub mod account;
 pub mod admin;
 pub mod chart;
 pub mod deliveries;
+pub mod digest_form;
 pub mod error_chrome;
 pub mod events;
 pub mod feeds;

@@ -20,6 +20,8 @@ pub struct HookView {
     pub all_events: bool,
     /// Where it delivers to, in one line (a URL, recipients, a room), when that is no secret.
     pub target: String,
+    /// Its digest setting in one line; empty when it sends each event as it comes.
+    pub digest: String,
 }
 
 impl HookView {
@@ -46,6 +48,7 @@ impl HookView {
                 .iter()
                 .all(|e| h.events.contains(e)),
             target,
+            digest: h.digest.as_ref().map(|d| d.describe()).unwrap_or_default(),
         }
     }
 }
@@ -137,12 +140,18 @@ pub struct DeliveryView {
     pub redelivery_of: Option<i64>,
     /// Pending: when the next attempt is due, or that it waits for the hook to be enabled.
     pub next: String,
+    /// The digest delivery that carried it.
+    pub digest: Option<i64>,
 }
 
 impl DeliveryView {
     pub fn new(d: &DeliveryRow) -> Self {
         let next = match (d.status, d.due_at) {
             (DeliveryStatus::Waiting, _) => "waits until the hook is enabled".to_owned(),
+            (DeliveryStatus::Pending, _) if d.digest_id.is_some() => {
+                "goes with its digest".to_owned()
+            }
+            (DeliveryStatus::Pending, _) if d.held => "held for the hook's digest".to_owned(),
             (DeliveryStatus::Pending, Some(t)) => format!("next attempt {}", display_time(t)),
             _ => String::new(),
         };
@@ -155,6 +164,7 @@ impl DeliveryView {
             created: display_time(d.created_at),
             redelivery_of: d.redelivery_of,
             next,
+            digest: d.digest_id,
         }
     }
 }
