@@ -267,14 +267,16 @@ impl Worker {
         let Ok(config) = &hook.config else {
             return park("waiting: the hook's secrets cannot be decrypted; enter them again");
         };
-        // Redeliveries and replays go at once: the owner asked for them now.
-        if !c.digest && !c.redelivery && hook.digest.as_ref().is_some_and(|d| d.holds(now_ms())) {
+        let event = EventType::from_name(&c.event_type).unwrap_or(EventType::Ping);
+        // Redeliveries, replays and pings go at once: the owner asked for them now (a ping is
+        // how the settings are tried).
+        let now_asked = c.digest || c.redelivery || event == EventType::Ping;
+        if !now_asked && hook.digest.as_ref().is_some_and(|d| d.holds(now_ms())) {
             return DeliveryUpdate {
                 next: NextStep::Hold,
                 ..park("held for the hook's digest")
             };
         }
-        let event = EventType::from_name(&c.event_type).unwrap_or(EventType::Ping);
         // A digest is worded by this server for its channel; the owner's templates are per event.
         let digest_words = c.digest.then(|| digest_message::template(hook.kind()));
         let template = match &digest_words {

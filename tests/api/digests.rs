@@ -62,6 +62,18 @@ async fn a_burst_in_a_one_minute_window_goes_as_one_mail_and_one_sms_listing_it(
     assert_eq!(res.status(), 201);
     let sms_hook = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
 
+    // A ping is how settings are tried: it goes at once, never held for the digest.
+    let res = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/feeds/f/hooks/{sms_hook}/ping"),
+            Some(&t),
+            None,
+        )
+        .await;
+    assert_eq!(res.status(), 202);
+    twilio.wait_for(1, Duration::from_secs(10)).await;
+
     for i in 0..BURST {
         let mut event = spec_example("package.added");
         event["Identifier"] = json!(format!("burst-{i}"));
@@ -90,8 +102,8 @@ async fn a_burst_in_a_one_minute_window_goes_as_one_mail_and_one_sms_listing_it(
     }
     assert!(!text.contains("more"), "a mail has room for all 40: {text}");
 
-    let sms = twilio.wait_for(1, WAIT).await;
-    let form: Vec<(String, String)> = url::form_urlencoded::parse(&sms[0].body)
+    let sms = twilio.wait_for(2, WAIT).await;
+    let form: Vec<(String, String)> = url::form_urlencoded::parse(&sms[1].body)
         .into_owned()
         .collect();
     let body = &form.iter().find(|(k, _)| k == "Body").unwrap().1;
@@ -104,7 +116,7 @@ async fn a_burst_in_a_one_minute_window_goes_as_one_mail_and_one_sms_listing_it(
 
     // One message each, nothing more; every event's delivery carried by its hook's digest.
     tokio::time::sleep(Duration::from_secs(6)).await;
-    assert_eq!(twilio.received().len(), 1);
+    assert_eq!(twilio.received().len(), 2);
     assert!(smtp.message(Duration::from_millis(200)).await.is_none());
     let rows = deliveries(&app, &t, mail_hook).await;
     let digest_row = rows
@@ -127,7 +139,7 @@ async fn a_burst_in_a_one_minute_window_goes_as_one_mail_and_one_sms_listing_it(
         assert_eq!(d["status"], "succeeded", "{d}");
         assert_eq!(d["attempts"], 0, "{d}");
     }
-    assert_eq!(deliveries(&app, &t, sms_hook).await.len(), BURST + 1);
+    assert_eq!(deliveries(&app, &t, sms_hook).await.len(), BURST + 2);
 
     // The pages tell the same: the hook's setting, the digest's page links each delivery it
     // carried, and each carried delivery links its digest.
