@@ -20,16 +20,11 @@ async fn hook(app: &TestApp, t: &str, body: Value) -> reqwest::Response {
 }
 
 async fn deliveries(app: &TestApp, t: &str, hook: i64) -> Vec<Value> {
-    let res = app
-        .api(
-            Method::GET,
-            &format!("/api/v1/feeds/f/hooks/{hook}/deliveries?limit=100"),
-            Some(t),
-            None,
-        )
-        .await;
-    assert_eq!(res.status(), 200);
-    res.json::<Value>().await.unwrap()["items"]
+    app.get_json(
+        &format!("/api/v1/feeds/f/hooks/{hook}/deliveries?limit=100"),
+        t,
+    )
+    .await["items"]
         .as_array()
         .unwrap()
         .clone()
@@ -291,12 +286,7 @@ async fn the_hook_form_sets_window_and_quiet_hours_and_names_mistakes_beside_the
         .post_form("/feeds/f/hooks", &fields("15m", "Europe/Brussels"))
         .await;
     assert_eq!(res.status(), 303);
-    let hooks: Value = app
-        .api(Method::GET, "/api/v1/feeds/f/hooks", Some(&t), None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let hooks = app.get_json("/api/v1/feeds/f/hooks", &t).await;
     let h = &hooks["items"][0];
     assert_eq!(
         h["digest"],
@@ -312,16 +302,8 @@ async fn the_hook_form_sets_window_and_quiet_hours_and_names_mistakes_beside_the
     off.retain(|(k, _)| !k.starts_with("digest."));
     let res = owner.post_form(&edit_path, &off).await;
     assert_eq!(res.status(), 303);
-    let h: Value = app
-        .api(
-            Method::GET,
-            &format!("/api/v1/feeds/f/hooks/{}", h["id"]),
-            Some(&t),
-            None,
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let h = app
+        .get_json(&format!("/api/v1/feeds/f/hooks/{}", h["id"]), &t)
+        .await;
     assert_eq!(h["digest"], Value::Null);
 }

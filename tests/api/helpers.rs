@@ -193,6 +193,15 @@ impl TestApp {
         }
         req.send().await.expect("request sent")
     }
+
+    /// A GET with the token, answered 200: its JSON.
+    pub async fn get_json(&self, path: &str, token: &str) -> serde_json::Value {
+        let res = self
+            .api(reqwest::Method::GET, path, Some(token), None)
+            .await;
+        assert_eq!(res.status(), 200, "GET {path}");
+        res.json().await.expect("a JSON answer")
+    }
 }
 
 /// A browser-like client: cookies kept, redirects not followed, forms sent with the CSRF token
