@@ -1,6 +1,6 @@
-//! The delivery queue: claim due deliveries under a lease, record attempt results in batches,
-//! and read the log back.
-use std::collections::HashMap;
+//! The delivery queue: claim due deliveries, record attempt results in batches, and read the
+//! log back.
+use std::collections::{HashMap, HashSet};
 
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
@@ -11,7 +11,7 @@ use super::digests::finish_carried;
 use super::hooks::disable_hook;
 use crate::primitives::DeliveryStatus;
 
-/// A claimed delivery with what sending it needs, read in the same transaction as the claim.
+/// A claimed delivery with what sending it needs, read in the same snapshot as the claim.
 #[derive(Debug, Clone)]
 pub struct Claimed {
     pub delivery_id: i64,
@@ -37,12 +37,13 @@ pub struct Claimed {
 /// How one claim takes deliveries.
 pub struct ClaimPlan<'a> {
     pub now: i64,
-    /// The claimed deliveries are due again then, should this process die meanwhile.
-    pub lease_until: i64,
     pub limit: i64,
     /// Attempts in flight, by hook (hooks not named have none); each hook's own
     /// `max_in_flight` (1 when ordered) bounds what it gets.
     pub in_flight: &'a HashMap<i64, i64>,
+    /// Deliveries the worker holds, by hook (being sent, or their result not yet recorded):
+    /// pending and due in the store, but not to be claimed again.
+    pub taken: &'a HashMap<i64, HashSet<i64>>,
     /// The hook served last; the walk starts after it, so hooks take turns.
     pub after: i64,
 }
@@ -52,10 +53,15 @@ pub struct ClaimPlan<'a> {
 /// its row for its limits), so a hook with a large backlog (a hanging receiver) is stepped
 /// over, never scanned, and nothing is claimed only to be handed back. An ordered hook gets
 /// its oldest pending delivery only, and only when it is due and nothing of the hook is in
-/// flight: a retrying (or claimed) head holds the rest. A claim moves `due_at` to the end of
-/// the lease: if the worker dies, the delivery is due again then, so nothing is lost.
+/// flight or taken: a retrying (or taken) head holds the rest.
+///
+/// A claim only reads (one snapshot): what it returns the caller marks taken, and nothing in
+/// the store changes until the result is recorded. A process that dies leaves its taken
+/// deliveries pending and due, so the next start sends them.
 pub fn claim_due(c: &mut Connection, plan: &ClaimPlan<'_>) -> Result<(Vec<Claimed>, i64), DbError> {
-    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let none = HashSet::new();
+    let taken = |hook: i64| plan.taken.get(&hook).unwrap_or(&none);
+    let tx = c.transaction()?;
     let mut ids: Vec<i64> = Vec::new();
     let mut last = plan.after;
     {
@@ -100,8 +106,9 @@ pub fn claim_due(c: &mut Connection, plan: &ClaimPlan<'_>) -> Result<(Vec<Claime
                 continue;
             };
             let busy = plan.in_flight.get(&hook).copied().unwrap_or(0);
+            let skip = taken(hook);
             if ordered {
-                if busy > 0 {
+                if busy > 0 || !skip.is_empty() {
                     continue;
                 }
                 let head: Option<(i64, Option<i64>)> = head_of_hook
@@ -120,10 +127,17 @@ pub fn claim_due(c: &mut Connection, plan: &ClaimPlan<'_>) -> Result<(Vec<Claime
                 continue;
             }
             let take = free.min(plan.limit - ids.len() as i64);
-            for id in
-                due_of_hook.query_map(params![hook, plan.now, take], |r| r.get::<_, i64>(0))?
-            {
-                ids.push(id?);
+            // Read past the hook's taken deliveries, which are still pending and due.
+            let rows = due_of_hook
+                .query_map(params![hook, plan.now, take + skip.len() as i64], |r| {
+                    r.get::<_, i64>(0)
+                })?;
+            let before = ids.len();
+            for id in rows {
+                let id = id?;
+                if !skip.contains(&id) && ((ids.len() - before) as i64) < take {
+                    ids.push(id);
+                }
             }
             last = hook;
         }
@@ -132,10 +146,8 @@ pub fn claim_due(c: &mut Connection, plan: &ClaimPlan<'_>) -> Result<(Vec<Claime
         tx.commit()?;
         return Ok((vec![], last));
     }
-    // The ids travel as one JSON array, so both statements stay prepared and cached.
+    // The ids travel as one JSON array, so the statement stays prepared and cached.
     let list = serde_json::to_string(&ids).expect("integers serialize");
-    tx.prepare_cached("UPDATE deliveries SET due_at = ?1, claimed = 1 WHERE id IN (SELECT value FROM json_each(?2))")?
-        .execute(params![plan.lease_until, list])?;
     let claimed = {
         let mut st = tx.prepare_cached(
             "SELECT d.id, d.hook_id, h.updated_at, h.enabled, d.attempts, e.identifier, d.event_type, coalesce(d.digest_body, e.body),
@@ -177,9 +189,6 @@ pub enum NextStep {
     FailedAndDisable(String),
     /// Not attempted: the hook was disabled after the claim; wait until it is enabled.
     Park,
-    /// Not attempted: no free slot for its hook; due again now (its hook is skipped by claims
-    /// until a slot frees up).
-    Release,
     /// Not attempted: its hook sends digests; it waits, held, until the digester gathers it.
     Hold,
 }
@@ -216,20 +225,18 @@ pub fn record(c: &mut Connection, done: &[DeliveryUpdate], now: i64) -> Result<(
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         )?;
         let mut finish = tx.prepare_cached(
-            "UPDATE deliveries SET status = ?2, attempts = attempts + 1, due_at = NULL, claimed = 0, finished_at = ?3, last_outcome = ?4
+            "UPDATE deliveries SET status = ?2, attempts = attempts + 1, due_at = NULL, finished_at = ?3, last_outcome = ?4
              WHERE id = ?1",
         )?;
         let mut retry = tx.prepare_cached(
-            "UPDATE deliveries SET attempts = attempts + 1, last_outcome = ?4, claimed = 0,
+            "UPDATE deliveries SET attempts = attempts + 1, last_outcome = ?4,
                  due_at = CASE WHEN (SELECT enabled FROM hooks WHERE id = ?2) THEN ?3 ELSE ?5 END
              WHERE id = ?1",
         )?;
-        // Parks or releases a claim without counting an attempt.
-        let mut park =
-            tx.prepare_cached("UPDATE deliveries SET due_at = ?2, claimed = 0 WHERE id = ?1")?;
-        let mut hold = tx.prepare_cached(
-            "UPDATE deliveries SET due_at = ?2, claimed = 0, last_outcome = ?3 WHERE id = ?1",
-        )?;
+        // Parks a delivery without counting an attempt.
+        let mut park = tx.prepare_cached("UPDATE deliveries SET due_at = ?2 WHERE id = ?1")?;
+        let mut hold = tx
+            .prepare_cached("UPDATE deliveries SET due_at = ?2, last_outcome = ?3 WHERE id = ?1")?;
         let mut healthy = tx.prepare_cached(
             "UPDATE hooks SET consecutive_failures = 0 WHERE id = ?1 AND consecutive_failures != 0",
         )?;
@@ -281,9 +288,6 @@ pub fn record(c: &mut Connection, done: &[DeliveryUpdate], now: i64) -> Result<(
                 NextStep::Park => {
                     park.execute(params![d.delivery_id, PARKED])?;
                 }
-                NextStep::Release => {
-                    park.execute(params![d.delivery_id, now])?;
-                }
                 NextStep::Hold => {
                     hold.execute(params![d.delivery_id, HELD, d.outcome])?;
                 }
@@ -309,8 +313,10 @@ pub fn record(c: &mut Connection, done: &[DeliveryUpdate], now: i64) -> Result<(
     Ok(())
 }
 
-/// At start-up, before the worker runs: deliveries claimed by a process that is gone (a crash,
-/// `kill -9`) are due again now, instead of waiting for their lease to run out.
+/// At start-up, before the worker runs: deliveries that an earlier build, which wrote its
+/// claims into rows as a lease (`claimed = 1`, `due_at` at the lease's end), left unfinished
+/// are due again now. Claims are no longer written, so a database only this build used has
+/// none.
 pub fn release_claims(c: &Connection, now: i64) -> Result<usize, DbError> {
     Ok(c.execute(
         "UPDATE deliveries SET claimed = 0, due_at = CASE WHEN due_at >= ?2 THEN due_at ELSE ?1 END
@@ -319,13 +325,14 @@ pub fn release_claims(c: &Connection, now: i64) -> Result<usize, DbError> {
     )?)
 }
 
-/// The earliest due time of any pending delivery (parked ones excluded).
-pub fn next_due(c: &Connection) -> Result<Option<i64>, DbError> {
-    Ok(c.query_row(
-        "SELECT min(due_at) FROM deliveries WHERE status = 'pending' AND due_at < ?1",
-        [PARKED],
-        |r| r.get(0),
-    )?)
+/// The earliest due time after `now` of any pending delivery (parked and held ones
+/// excluded). What is due already is either taken by the worker or waits for a slot of its
+/// hook, and a finishing attempt wakes the worker for those.
+pub fn next_due(c: &Connection, now: i64) -> Result<Option<i64>, DbError> {
+    Ok(c.prepare_cached(
+        "SELECT min(due_at) FROM deliveries WHERE status = 'pending' AND due_at > ?1 AND due_at < ?2",
+    )?
+    .query_row(params![now, HELD.min(PARKED)], |r| r.get(0))?)
 }
 
 /// Of an ordered hook: its oldest pending delivery, which holds the others, and how many
@@ -505,4 +512,69 @@ pub fn prune(c: &Connection, cutoff: i64, batch: i64) -> Result<usize, DbError> 
         "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE received_at < ?1 ORDER BY received_at LIMIT ?2)",
         params![cutoff, batch],
     )?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store() -> Connection {
+        let mut c = Connection::open_in_memory().unwrap();
+        crate::db::migrations::apply(&mut c).unwrap();
+        c.execute_batch(
+            "INSERT INTO users (id, username, password_hash, created_at) VALUES (1, 'u', 'x', 0);
+             INSERT INTO feeds (id, identifier, name, owner_id, created_at) VALUES (1, 'f', 'f', 1, 0);
+             INSERT INTO hooks (id, feed_id, kind, name, events, event_mask, config, max_in_flight, ordered, created_at, updated_at)
+                 VALUES (1, 1, 'http', 'a', '[]', 1, '{}', 3, 0, 0, 0), (2, 1, 'http', 'b', '[]', 1, '{}', 8, 1, 0, 0);
+             INSERT INTO events (id, feed_id, identifier, event_type, received_at, body, sent_hash, deliveries)
+                 VALUES (1, 1, 'e', 'ping', 0, '{}', x'01', 2);
+             INSERT INTO deliveries (id, hook_id, event_id, event_type, status, due_at, created_at)
+                 VALUES (10, 1, 1, 'ping', 'pending', 1, 0), (11, 1, 1, 'ping', 'pending', 2, 0),
+                        (12, 1, 1, 'ping', 'pending', 3, 0), (13, 1, 1, 'ping', 'pending', 4, 0),
+                        (20, 2, 1, 'ping', 'pending', 1, 0), (21, 2, 1, 'ping', 'pending', 2, 0);",
+        )
+        .unwrap();
+        c
+    }
+
+    fn claim(c: &mut Connection, in_flight: &[(i64, i64)], taken: &[(i64, &[i64])]) -> Vec<i64> {
+        let in_flight = in_flight.iter().copied().collect();
+        let taken = taken
+            .iter()
+            .map(|(h, ids)| (*h, ids.iter().copied().collect()))
+            .collect();
+        let plan = ClaimPlan {
+            now: 100,
+            limit: 100,
+            in_flight: &in_flight,
+            taken: &taken,
+            after: 0,
+        };
+        let (claimed, _) = claim_due(c, &plan).unwrap();
+        claimed.iter().map(|d| d.delivery_id).collect()
+    }
+
+    /// A claim writes nothing, so what the worker holds (being sent, or its result waiting to
+    /// be recorded) is skipped by the set it passes: never claimed twice, and the hook's
+    /// limit still counts only what is in flight.
+    #[test]
+    fn a_claim_reads_past_what_is_taken_and_an_ordered_head_taken_holds_its_hook() {
+        let mut c = store();
+        assert_eq!(
+            claim(&mut c, &[], &[]),
+            [10, 11, 12, 20],
+            "3 slots, and one ordered"
+        );
+        // 10 and 11 finished, their results not yet committed; 12 is in flight.
+        let claimed = claim(&mut c, &[(1, 1)], &[(1, &[10, 11, 12]), (2, &[20])]);
+        assert_eq!(claimed, [13], "two free slots, one delivery not taken");
+        let changed: i64 = c
+            .query_row(
+                "SELECT count(*) FROM deliveries WHERE due_at > 4 OR claimed",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(changed, 0, "the store is not written");
+    }
 }

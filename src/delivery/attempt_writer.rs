@@ -6,6 +6,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+use super::taken::Taken;
 use crate::db::Db;
 use crate::db::deliveries::{DeliveryUpdate, record};
 use crate::domain::time::now_ms;
@@ -15,6 +16,8 @@ const MAX_BATCH: usize = 512;
 
 pub struct AttemptWriter {
     tx: mpsc::UnboundedSender<DeliveryUpdate>,
+    /// What the worker took; each delivery is given back once its result is committed.
+    pub taken: Taken,
 }
 
 impl AttemptWriter {
@@ -22,7 +25,9 @@ impl AttemptWriter {
     /// written out.
     pub fn start(db: Db, wake: Wake) -> (AttemptWriter, JoinHandle<()>) {
         let (tx, rx) = mpsc::unbounded_channel();
-        (AttemptWriter { tx }, tokio::spawn(run(db, wake, rx)))
+        let taken = Taken::default();
+        let task = tokio::spawn(run(db, wake, rx, taken.clone()));
+        (AttemptWriter { tx, taken }, task)
     }
 
     pub fn send(&self, c: DeliveryUpdate) {
@@ -31,17 +36,22 @@ impl AttemptWriter {
     }
 }
 
-async fn run(db: Db, wake: Wake, mut rx: mpsc::UnboundedReceiver<DeliveryUpdate>) {
+async fn run(db: Db, wake: Wake, mut rx: mpsc::UnboundedReceiver<DeliveryUpdate>, taken: Taken) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let done = std::sync::Arc::new(std::mem::take(&mut batch));
         // A result must not be lost: a busy or full database is retried until it takes it.
-        // (Were the process to die meanwhile, the claim's lease brings the delivery back.)
+        // (Were the process to die meanwhile, the delivery is still pending: it goes again.)
         let mut wait = Duration::from_millis(50);
         loop {
-            let chunk = done.clone();
+            let (chunk, taken) = (done.clone(), taken.clone());
             match db
-                .write(move |c| record(c, chunk.as_slice(), now_ms()))
+                .write(move |c| {
+                    record(c, chunk.as_slice(), now_ms())?;
+                    // Committed: claims may see these rows as the store now has them.
+                    taken.give_back_all(&chunk);
+                    Ok::<_, crate::db::DbError>(())
+                })
                 .await
             {
                 Ok(()) => {

@@ -16,4 +16,5 @@ pub mod retention;
 pub mod retry;
 pub mod senders;
 pub mod signing;
+pub mod taken;
 pub mod worker;

@@ -42,8 +42,6 @@ pub struct Worker {
     secrets: SecretBox,
     ctx: SendContext,
     policy: RetryPolicy,
-    /// A claim holds a delivery this long; longer than an attempt can take.
-    lease: Duration,
     wake: Wake,
     writer: AttemptWriter,
     pub metrics: Arc<Metrics>,
@@ -66,13 +64,11 @@ impl Worker {
         writer: AttemptWriter,
         metrics: Arc<Metrics>,
     ) -> Self {
-        let lease = ctx.timeout * 2 + Duration::from_secs(30);
         Worker {
             db,
             secrets,
             ctx,
             policy,
-            lease,
             wake,
             writer,
             metrics,
@@ -96,19 +92,26 @@ impl Worker {
             map.iter().map(|(id, n)| (*id, *n as i64)).collect()
         };
         let now = now_ms();
-        let lease_until = now + self.lease.as_millis() as i64;
         let after = self.claim_after.load(Ordering::Relaxed);
+        let taken = self.writer.taken.clone();
+        // A read beside the writers; the lock on what is taken spans the read and the marking,
+        // so the attempt writer gives nothing back in between.
         let (claimed, last) = self
             .db
-            .write(move |c| {
+            .run(move |c| {
+                let mut taken = taken.lock();
                 let plan = ClaimPlan {
                     now,
-                    lease_until,
                     limit: free as i64,
                     in_flight: &busy,
+                    taken: &taken,
                     after,
                 };
-                claim_due(c, &plan)
+                let out = claim_due(c, &plan)?;
+                for d in &out.0 {
+                    taken.entry(d.hook_id).or_default().insert(d.delivery_id);
+                }
+                Ok::<_, DbError>(out)
             })
             .await?;
         self.claim_after.store(last, Ordering::Relaxed);
@@ -135,15 +138,8 @@ impl Worker {
                     self.tasks.spawn(async move { me.deliver(c, permit).await });
                     started += 1;
                 }
-                None => self.writer.send(DeliveryUpdate {
-                    delivery_id: c.delivery_id,
-                    hook_id: c.hook_id,
-                    attempt: None,
-                    next: NextStep::Release,
-                    outcome: String::new(),
-                    ordered: c.hook_ordered,
-                    digest: c.digest,
-                }),
+                // Unchanged in the store: given back, it is claimable again at once.
+                None => self.writer.taken.give_back(c.hook_id, c.delivery_id),
             }
         }
         Ok(started)
@@ -367,9 +363,9 @@ impl Worker {
                 }
             }
             let now = now_ms();
-            let wait = match self.db.run(|c| next_due(c)).await {
-                Ok(Some(t)) if t > now => {
-                    Duration::from_millis((t - now) as u64).min(Duration::from_secs(1))
+            let wait = match self.db.run(move |c| next_due(c, now)).await {
+                Ok(Some(t)) => {
+                    Duration::from_millis((t - now).max(0) as u64).min(Duration::from_secs(1))
                 }
                 // Due now but not claimable (hooks at their limit, no free slot): a finishing
                 // attempt wakes us.
