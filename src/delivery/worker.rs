@@ -37,6 +37,15 @@ use crate::events::template::Extras;
 pub const MAX_IN_FLIGHT: usize = 1024;
 const CLAIM_BATCH: usize = 128;
 
+/// What a claim found.
+#[derive(Default)]
+pub struct Tick {
+    /// It filled every free slot: there may be more to claim at once.
+    more: bool,
+    /// The earliest due time after the claim of anything pending.
+    next_due: Option<i64>,
+}
+
 pub struct Worker {
     db: Db,
     secrets: SecretBox,
@@ -81,11 +90,12 @@ impl Worker {
     }
 
     /// One step: claims as many due deliveries as there are free slots and starts sending
-    /// them; returns how many it started (0: nothing due, or no capacity).
-    pub async fn tick(self: &Arc<Self>) -> Result<usize, DbError> {
+    /// them.
+    pub async fn tick(self: &Arc<Self>) -> Result<Tick, DbError> {
         let free = self.slots.available_permits().min(CLAIM_BATCH);
         if free == 0 {
-            return Ok(0);
+            // A finishing attempt frees a slot and rings.
+            return Ok(Tick::default());
         }
         let busy: HashMap<i64, i64> = {
             let map = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
@@ -95,8 +105,9 @@ impl Worker {
         let after = self.claim_after.load(Ordering::Relaxed);
         let taken = self.writer.taken.clone();
         // A read beside the writers; the lock on what is taken spans the read and the marking,
-        // so the attempt writer gives nothing back in between.
-        let (claimed, last) = self
+        // so the attempt writer gives nothing back in between. The next due time comes from
+        // the same trip to the blocking pool.
+        let (claimed, last, next_due) = self
             .db
             .run(move |c| {
                 let mut taken = taken.lock();
@@ -107,11 +118,11 @@ impl Worker {
                     taken: &taken,
                     after,
                 };
-                let out = claim_due(c, &plan)?;
-                for d in &out.0 {
+                let (claimed, last) = claim_due(c, &plan)?;
+                for d in &claimed {
                     taken.entry(d.hook_id).or_default().insert(d.delivery_id);
                 }
-                Ok::<_, DbError>(out)
+                Ok::<_, DbError>((claimed, last, next_due(c, now)?))
             })
             .await?;
         self.claim_after.store(last, Ordering::Relaxed);
@@ -142,7 +153,10 @@ impl Worker {
                 None => self.writer.taken.give_back(c.hook_id, c.delivery_id),
             }
         }
-        Ok(started)
+        Ok(Tick {
+            more: started == free,
+            next_due,
+        })
     }
 
     fn release(&self, hook_id: i64) {
@@ -352,25 +366,21 @@ impl Worker {
     /// at the next start.
     pub async fn run(self: Arc<Self>, stop: CancellationToken, grace: Duration) {
         loop {
-            loop {
+            let next_due = loop {
                 match self.tick().await {
-                    Ok(0) => break,
-                    Ok(_) => {}
+                    Ok(Tick { more: true, .. }) => {}
+                    Ok(t) => break t.next_due,
                     Err(e) => {
                         tracing::warn!(error = %e, "claiming deliveries failed; retrying shortly");
-                        break;
+                        break None;
                     }
                 }
-            }
-            let now = now_ms();
-            let wait = match self.db.run(move |c| next_due(c, now)).await {
-                Ok(Some(t)) => {
-                    Duration::from_millis((t - now).max(0) as u64).min(Duration::from_secs(1))
-                }
-                // Due now but not claimable (hooks at their limit, no free slot): a finishing
-                // attempt wakes us.
-                _ => Duration::from_secs(1),
             };
+            // Due now but not claimable (hooks at their limit, no free slot): a finishing
+            // attempt wakes us; at the latest, a look every second.
+            let wait = next_due.map_or(Duration::from_secs(1), |t| {
+                Duration::from_millis((t - now_ms()).max(0) as u64).min(Duration::from_secs(1))
+            });
             tokio::select! {
                 _ = stop.cancelled() => break,
                 _ = self.wake.rung() => {}
