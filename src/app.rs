@@ -347,7 +347,8 @@ fn services(
         base_url: base_url.as_str().trim_end_matches('/').to_owned(),
         alert_after: settings.alert_after,
     };
-    let (attempt_writer, attempt_writer_task) = AttemptWriter::start(db.clone(), wake.clone());
+    let (attempt_writer, attempt_writer_task) =
+        AttemptWriter::start(db.clone(), wake.clone(), metrics.clone());
     let worker = Arc::new(Worker::new(
         db.clone(),
         secrets.clone(),

@@ -146,6 +146,7 @@ async fn run(
     rx.take();
     let api = Api::new(&p.srv.url, &p.token);
     let starts: Arc<Vec<AtomicU64>> = Arc::new((0..events).map(|_| AtomicU64::new(0)).collect());
+    let batching = p.api.batching().await;
     let meter = Meter::start(p.srv, feed);
     let t0 = Instant::now();
     let (_, ok, failed) = {
@@ -174,6 +175,7 @@ async fn run(
     );
     let recorded = wait_recorded(p.db, base, n as i64, Duration::from_secs(60)).await;
     let cpu_us = meter.done(events as f64, "event");
+    super::say_batching(p.api, batching).await;
     let hits = rx.take();
     let distinct = receiver::distinct(&hits);
     check(

@@ -227,6 +227,23 @@ impl Api {
         body["id"].as_i64().unwrap()
     }
 
+    /// The worker's claim and commit counters from `GET /metrics`.
+    pub async fn batching(&self) -> [f64; 4] {
+        let text = self.metrics().await;
+        let value = |name: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(&format!("feedhooks_{name}_total ")))
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0.0)
+        };
+        [
+            value("claims"),
+            value("claimed_deliveries"),
+            value("result_commits"),
+            value("results"),
+        ]
+    }
+
     /// The raw text of `GET /metrics`.
     pub async fn metrics(&self) -> String {
         self.client

@@ -18,6 +18,12 @@ pub struct Metrics {
     buckets: [AtomicU64; BUCKETS.len()],
     count: AtomicU64,
     sum_micros: AtomicU64,
+    /// Claims that took something, and what they took: how well claims batch.
+    claims: AtomicU64,
+    claimed: AtomicU64,
+    /// Commits of attempt results, and the results they held.
+    result_commits: AtomicU64,
+    results: AtomicU64,
 }
 
 impl Metrics {
@@ -37,6 +43,18 @@ impl Metrics {
         self.count.fetch_add(1, Relaxed);
         self.sum_micros
             .fetch_add(duration.as_micros() as u64, Relaxed);
+    }
+
+    pub fn claimed(&self, n: usize) {
+        if n > 0 {
+            self.claims.fetch_add(1, Relaxed);
+            self.claimed.fetch_add(n as u64, Relaxed);
+        }
+    }
+
+    pub fn committed(&self, results: usize) {
+        self.result_commits.fetch_add(1, Relaxed);
+        self.results.fetch_add(results as u64, Relaxed);
     }
 
     /// The exposition text; `pending` and `oldest_due_age` come from the store.
@@ -81,6 +99,32 @@ impl Metrics {
             self.sum_micros.load(Relaxed) as f64 / 1e6
         );
         let _ = writeln!(s, "feedhooks_attempt_duration_seconds_count {count}");
+        for (name, help, c) in [
+            (
+                "claims",
+                "Claims of due deliveries that took at least one.",
+                &self.claims,
+            ),
+            (
+                "claimed_deliveries",
+                "Deliveries taken by those claims.",
+                &self.claimed,
+            ),
+            (
+                "result_commits",
+                "Transactions that recorded attempt results.",
+                &self.result_commits,
+            ),
+            (
+                "results",
+                "Attempt results those transactions recorded.",
+                &self.results,
+            ),
+        ] {
+            let _ = writeln!(s, "# HELP feedhooks_{name}_total {help}");
+            let _ = writeln!(s, "# TYPE feedhooks_{name}_total counter");
+            let _ = writeln!(s, "feedhooks_{name}_total {}", c.load(Relaxed));
+        }
         let _ = writeln!(
             s,
             "# HELP feedhooks_deliveries_pending Deliveries waiting for an attempt (including parked ones)."

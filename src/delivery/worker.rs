@@ -126,6 +126,7 @@ impl Worker {
             })
             .await?;
         self.claim_after.store(last, Ordering::Relaxed);
+        self.metrics.claimed(claimed.len());
         self.load_hooks(&claimed).await;
         let mut started = 0;
         for c in claimed {
@@ -383,7 +384,14 @@ impl Worker {
             });
             tokio::select! {
                 _ = stop.cancelled() => break,
-                _ = self.wake.rung() => {}
+                _ = self.wake.rung() => {
+                    // Woken while attempts are in flight (most often by one finishing): let the
+                    // others that finish now run first, so one claim serves them all (about 50
+                    // deliveries per claim instead of 15 in the benchmark's delivery phase).
+                    if self.slots.available_permits() < MAX_IN_FLIGHT {
+                        tokio::task::yield_now().await;
+                    }
+                }
                 _ = tokio::time::sleep(wait) => {}
             }
         }

@@ -624,6 +624,11 @@ async fn metrics_are_exposed_in_prometheus_text() {
     assert!(text.contains("feedhooks_attempt_duration_seconds_count 1"));
     assert!(text.contains("feedhooks_deliveries_pending 0"));
     assert!(text.contains("feedhooks_oldest_due_delivery_age_seconds"));
+    // How the worker batches: one claim took the one delivery.
+    assert!(text.contains("feedhooks_claims_total 1\n"), "{text}");
+    assert!(text.contains("feedhooks_claimed_deliveries_total 1\n"));
+    assert!(text.contains("# TYPE feedhooks_result_commits_total counter"));
+    assert!(text.contains("# TYPE feedhooks_results_total counter"));
 }
 
 #[tokio::test]
