@@ -10,7 +10,7 @@ use url::Url;
 
 use crate::config::Settings;
 use crate::data_dir::{self, DATABASE_FILE, DataDirError, SecretKey};
-use crate::db::deliveries::release_claims;
+use crate::db::claims::release_claims;
 use crate::db::hooks::sealed_secrets;
 use crate::db::{Db, DbError};
 use crate::delivery::alerter::Alerter;

@@ -188,6 +188,7 @@ pub fn schema_version(conn: &Connection) -> Result<i64, DbError> {
 pub mod attempts;
 pub mod backup;
 pub mod checkpoint;
+pub mod claims;
 pub mod codes;
 pub mod credentials;
 pub mod deliveries;
