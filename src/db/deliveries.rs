@@ -191,12 +191,22 @@ pub fn redeliver(
     now: i64,
 ) -> Result<Option<i64>, DbError> {
     let n = c.execute(
-        "INSERT INTO deliveries (hook_id, event_id, event_type, status, due_at, redelivery_of, created_at, digest_body)
-         SELECT d.hook_id, d.event_id, d.event_type, 'pending', CASE WHEN h.enabled THEN ?3 ELSE ?4 END, d.id, ?3, d.digest_body
-         FROM deliveries d JOIN hooks h ON h.id = d.hook_id WHERE d.id = ?1 AND h.feed_id = ?2",
-        params![delivery_id, feed_id, now, PARKED],
+        &redelivery_sql("d.id = ?3 AND h.feed_id = ?4"),
+        params![now, PARKED, delivery_id, feed_id],
     )?;
     Ok((n == 1).then(|| c.last_insert_rowid()))
+}
+
+/// The one statement every redelivery makes (by hand, the failed of a hook, a replay): a new
+/// delivery of each `d` that `selector` picks, for the same hook and event and with the same
+/// digest listing, linked to `d`, due at `?1` or parked (`?2`) while the hook is disabled.
+/// The selector's own parameters start at `?3`.
+pub(super) fn redelivery_sql(selector: &str) -> String {
+    format!(
+        "INSERT INTO deliveries (hook_id, event_id, event_type, status, due_at, redelivery_of, created_at, digest_body)
+         SELECT d.hook_id, d.event_id, d.event_type, 'pending', CASE WHEN h.enabled THEN ?1 ELSE ?2 END, d.id, ?1, d.digest_body
+         FROM deliveries d JOIN hooks h ON h.id = d.hook_id WHERE {selector}"
+    )
 }
 
 /// Redelivers every failed delivery of a hook created since `since` that was not redelivered
@@ -208,13 +218,11 @@ pub fn redeliver_failed(
     now: i64,
 ) -> Result<i64, DbError> {
     Ok(c.execute(
-        "INSERT INTO deliveries (hook_id, event_id, event_type, status, due_at, redelivery_of, created_at, digest_body)
-         SELECT d.hook_id, d.event_id, d.event_type, 'pending',
-                CASE WHEN (SELECT enabled FROM hooks WHERE id = ?1) THEN ?3 ELSE ?4 END, d.id, ?3, d.digest_body
-         FROM deliveries d
-         WHERE d.hook_id = ?1 AND d.status = 'failed' AND d.created_at >= ?2
-           AND NOT EXISTS (SELECT 1 FROM deliveries r WHERE r.redelivery_of = d.id)",
-        params![hook_id, since, now, PARKED],
+        &redelivery_sql(
+            "d.hook_id = ?3 AND d.status = 'failed' AND d.created_at >= ?4
+             AND NOT EXISTS (SELECT 1 FROM deliveries r WHERE r.redelivery_of = d.id)",
+        ),
+        params![now, PARKED, hook_id, since],
     )? as i64)
 }
 

@@ -4,7 +4,7 @@ use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
 use super::DbError;
 use super::codes::{PARKED, status_code};
-use super::deliveries::DeliveryFilter;
+use super::deliveries::{DeliveryFilter, redelivery_sql};
 
 /// Where a replay stands; spelled as text only in this file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -258,15 +258,11 @@ pub fn send_next(
         .query_map(params![id, n], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<_, _>>()?;
     {
-        let mut insert = tx.prepare_cached(
-            "INSERT INTO deliveries (hook_id, event_id, event_type, status, due_at, redelivery_of, created_at, digest_body)
-             SELECT d.hook_id, d.event_id, d.event_type, 'pending', CASE WHEN h.enabled THEN ?2 ELSE ?3 END, d.id, ?2, d.digest_body
-             FROM deliveries d JOIN hooks h ON h.id = d.hook_id WHERE d.id = ?1",
-        )?;
+        let mut insert = tx.prepare_cached(&redelivery_sql("d.id = ?3"))?;
         let mut done =
             tx.prepare_cached("DELETE FROM replay_items WHERE replay_id = ?1 AND seq = ?2")?;
         for (seq, delivery) in &items {
-            insert.execute(params![delivery, now, PARKED])?;
+            insert.execute(params![now, PARKED, delivery])?;
             done.execute(params![id, seq])?;
         }
     }
