@@ -7,8 +7,9 @@ use super::DomainError;
 use super::access::FeedAccess;
 use super::hook_config::HookConfig;
 use super::hook_filter::HookFilter;
+use super::hook_input::{HookInput, draft_of};
 use super::hook_templates::HookTemplates;
-use super::hooks::{self, HookInput};
+use super::hooks;
 use super::ingest::{Origin, prepare_envelope};
 use super::secret_box::SecretBox;
 use crate::db::Db;
@@ -60,7 +61,7 @@ pub async fn draft(
                 .collect()
         });
     }
-    hooks::draft_of(&input, previous.as_ref())
+    draft_of(&input, previous.as_ref())
 }
 
 /// The event to preview with.

@@ -12,6 +12,7 @@ pub mod hook_concurrency;
 pub mod hook_config;
 pub mod hook_digest;
 pub mod hook_filter;
+pub mod hook_input;
 pub mod hook_preview;
 pub mod hook_templates;
 pub mod hooks;
