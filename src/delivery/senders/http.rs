@@ -1,7 +1,8 @@
 //! `http` hooks: the stored envelope, byte for byte, POSTed with the MyGet wire-format headers
 //! and, with a secret, a Standard Webhooks signature (API.md, "Delivery wire format").
-use super::http_client::{self, NotSent, Post, judge_status};
+use super::http_client::{self, NotSent, Post};
 use super::redact::Redactor;
+use super::verdict::judge_status;
 use super::{OutgoingEvent, SendContext, Sender};
 use crate::delivery::attempt::{Attempt, RequestLog};
 use crate::delivery::signing;

@@ -14,13 +14,14 @@ use time::OffsetDateTime;
 use super::errors::causes;
 pub use super::errors::describe;
 use super::redact::{REDACTED, Redactor, opaque_url};
+use super::verdict::{Verdict, finish};
 use super::{SendContext, USER_AGENT};
 use crate::delivery::allow::AllowList;
 use crate::delivery::attempt::{
     Attempt, AttemptError, MAX_LOGGED_BODY, MAX_READ_BODY, RequestLog, ResponseLog,
 };
 use crate::delivery::resolver::{GuardedResolver, check_url};
-use crate::delivery::retry::{AttemptClass, classify_status, parse_retry_after};
+use crate::delivery::retry::{AttemptClass, parse_retry_after};
 use crate::primitives::ErrorKind;
 
 /// Longest wait for a TCP (and TLS) connection, within the whole-attempt timeout: a receiver
@@ -121,7 +122,7 @@ impl Received {
         format!("{} {reason}", self.status).trim_end().to_owned()
     }
 
-    fn log(&self) -> ResponseLog {
+    pub(super) fn log(&self) -> ResponseLog {
         let mut body = self.text();
         if let Some(note) = &self.note {
             body.push_str(&format!("\n[{note}]"));
@@ -140,68 +141,6 @@ pub struct Exchange {
     pub request: RequestLog,
     pub answer: Result<Received, AttemptError>,
     pub duration: Duration,
-}
-
-/// A sender's judgement of an answer.
-pub struct Verdict {
-    pub class: AttemptClass,
-    /// Why it failed, in words (with the service's own message); `None` for success.
-    pub message: Option<String>,
-    pub retry_after: Option<Duration>,
-}
-
-impl Verdict {
-    pub fn success() -> Self {
-        Verdict {
-            class: AttemptClass::Succeeded,
-            message: None,
-            retry_after: None,
-        }
-    }
-
-    pub fn failed(class: AttemptClass, message: String) -> Self {
-        Verdict {
-            class,
-            message: Some(message),
-            retry_after: None,
-        }
-    }
-}
-
-/// The usual judgement by status: 2xx succeed; 408, 429 and 5xx retry (after `Retry-After`
-/// when given); 410 is `Gone` only where `gone_disables` (an `http` hook's receiver says its
-/// endpoint is gone for good; services say other things with 410); a redirect is permanent,
-/// naming where it pointed; everything else is permanent. `service` names the receiver in
-/// messages and `detail` is the service's own explanation.
-pub fn judge_status(
-    r: &Received,
-    service: &str,
-    detail: Option<String>,
-    gone_disables: bool,
-) -> Verdict {
-    let mut class = classify_status(r.status);
-    if class == AttemptClass::Gone && !gone_disables {
-        class = AttemptClass::Permanent;
-    }
-    if class == AttemptClass::Succeeded {
-        return Verdict::success();
-    }
-    let mut message = format!("{service} answered {}", r.status_line());
-    if (300..400).contains(&r.status) {
-        let location = r.header("location").unwrap_or("(no Location header)");
-        message.push_str(&format!(
-            ", redirecting to {location}; redirects are not followed, so set the hook's URL to the final address"
-        ));
-    } else if let Some(detail) = detail.filter(|d| !d.trim().is_empty()) {
-        message.push_str(&format!(": {}", one_line(&detail, 500)));
-    }
-    Verdict {
-        class,
-        message: Some(message),
-        retry_after: (class == AttemptClass::Retryable)
-            .then(|| r.retry_after())
-            .flatten(),
-    }
 }
 
 /// The text of an HTML document: tags dropped (with what `<script>`, `<style>` and `<head>`
@@ -245,56 +184,6 @@ fn html_words(html: &str) -> String {
         out = out.replace(entity, ch);
     }
     out
-}
-
-/// Text squeezed to one line of at most `max` characters, for messages built from answers.
-pub fn one_line(s: &str, max: usize) -> String {
-    let joined = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    match joined.char_indices().nth(max) {
-        Some((cut, _)) => format!("{}…", &joined[..cut]),
-        None => joined,
-    }
-}
-
-/// Makes the attempt: redacted, classified by `judge` when an answer came, and by the kind of
-/// failure otherwise (blocked destinations and bad settings are permanent; network trouble is
-/// worth retrying).
-pub fn finish(
-    ex: Exchange,
-    redactor: &Redactor,
-    judge: impl FnOnce(&Received) -> Verdict,
-) -> Attempt {
-    let attempt = match ex.answer {
-        Ok(received) => {
-            let verdict = judge(&received);
-            Attempt {
-                request: ex.request,
-                response: Some(received.log()),
-                error: verdict.message.map(|message| AttemptError {
-                    kind: ErrorKind::Http,
-                    message,
-                }),
-                class: verdict.class,
-                retry_after: verdict.retry_after,
-                duration: ex.duration,
-            }
-        }
-        Err(error) => {
-            let class = match error.kind {
-                ErrorKind::Blocked | ErrorKind::Config => AttemptClass::Permanent,
-                _ => AttemptClass::Retryable,
-            };
-            Attempt {
-                request: ex.request,
-                response: None,
-                error: Some(error),
-                class,
-                retry_after: None,
-                duration: ex.duration,
-            }
-        }
-    };
-    redactor.attempt(attempt)
 }
 
 /// Sends `post` and reads the answer (see the module documentation).

@@ -18,6 +18,7 @@ pub mod teams;
 #[cfg(test)]
 mod tests;
 mod twilio;
+pub mod verdict;
 mod wording;
 pub mod x;
 

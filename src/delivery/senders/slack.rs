@@ -2,7 +2,8 @@
 use serde_json::{Map, Value, json};
 
 use super::format::{facts, slack_escape};
-use super::http_client::{self, NotSent, Post, Received, ServiceCall, Verdict, judge_status};
+use super::http_client::{self, NotSent, Post, Received, ServiceCall};
+use super::verdict::{Verdict, judge_status};
 use super::wording::templated;
 use super::{OutgoingEvent, SendContext, Sender};
 use crate::delivery::attempt::Attempt;

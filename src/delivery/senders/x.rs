@@ -4,7 +4,8 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::format::truncate;
-use super::http_client::{self, NotSent, Post, Received, ServiceCall, Verdict, judge_status};
+use super::http_client::{self, NotSent, Post, Received, ServiceCall};
+use super::verdict::{Verdict, judge_status};
 use super::wording::templated;
 use super::{OutgoingEvent, SendContext, Sender};
 use crate::delivery::attempt::Attempt;
