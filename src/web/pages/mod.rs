@@ -26,6 +26,7 @@ pub mod hook_preview;
 pub mod hooks;
 pub mod replays;
 pub mod session;
+pub mod source_form;
 pub mod source_inbound;
 pub mod sources;
 pub mod templates_form;
