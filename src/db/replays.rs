@@ -153,7 +153,8 @@ pub fn create(
             item.execute(params![id, seq as i64, d])?;
         }
     }
-    let row = get_in(&tx, r.hook_id, id)?.expect("just inserted");
+    // Read back in the transaction that inserted it, so it is there.
+    let row = get_in(&tx, r.hook_id, id)?.ok_or(rusqlite::Error::QueryReturnedNoRows)?;
     tx.commit()?;
     Ok(Ok(row))
 }

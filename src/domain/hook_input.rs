@@ -10,7 +10,7 @@ use super::hook_filter::HookFilter;
 use super::hook_preview::Draft;
 use super::hook_templates::HookTemplates;
 use super::hooks::Hook;
-use super::names::label;
+use super::names::{kind_given, name_given};
 use super::secret_box::SecretBox;
 use crate::events::EventType;
 use crate::primitives::FieldError;
@@ -114,16 +114,23 @@ pub(super) fn validate(
     previous: Option<&Hook>,
 ) -> Result<Validated, DomainError> {
     let mut errors = vec![];
-    let Some(kind) = check_kind(input.kind.as_deref(), previous, &mut errors) else {
+    let kind = kind_given(
+        input.kind.as_deref(),
+        previous.map(Hook::kind),
+        HookKind::parse,
+        &HookKind::ALL.map(HookKind::as_str),
+        "hook",
+        &mut errors,
+    );
+    let Some(kind) = kind else {
         return Err(DomainError::Invalid(errors));
     };
-    let name = match (&input.name, previous) {
-        (Some(n), _) if !n.trim().is_empty() => label("name", n, 100)
-            .map_err(|e| errors.push(e))
-            .unwrap_or_default(),
-        (_, Some(p)) => p.name.clone(),
-        _ => kind.label().to_owned(),
-    };
+    let name = name_given(
+        input.name.as_deref(),
+        previous.map(|p| p.name.as_str()),
+        kind.label(),
+        &mut errors,
+    );
     let previous_names: Option<Vec<String>> =
         previous.map(|p| p.events.iter().map(|e| e.name().to_owned()).collect());
     let events = check_events(
@@ -219,34 +226,6 @@ pub(super) fn draft_of(input: &HookInput, previous: Option<&Hook>) -> Result<Dra
         templates: v.templates,
         config: v.config,
     })
-}
-
-/// The kind a create names, or an edit's (which cannot change).
-fn check_kind(
-    given: Option<&str>,
-    previous: Option<&Hook>,
-    errors: &mut Vec<FieldError>,
-) -> Option<HookKind> {
-    match (previous, given) {
-        (Some(p), None) => Some(p.kind()),
-        (Some(p), Some(k)) if k == p.kind().as_str() => Some(p.kind()),
-        (Some(_), Some(_)) => {
-            errors.push(FieldError::new(
-                "kind",
-                "cannot change; create a new hook instead",
-            ));
-            None
-        }
-        (None, Some(k)) => HookKind::parse(k).or_else(|| {
-            let kinds = HookKind::ALL.map(HookKind::as_str).join(", ");
-            errors.push(FieldError::new("kind", format!("must be one of: {kinds}")));
-            None
-        }),
-        (None, None) => {
-            errors.push(FieldError::new("kind", "is required"));
-            None
-        }
-    }
 }
 
 /// The settings to parse: an edit merges the given ones over the stored ones (secrets left

@@ -8,6 +8,7 @@ use super::time::{now_ms, rfc3339};
 use crate::db::events::{NewEvent, Stored};
 use crate::db::feeds::FeedRow;
 use crate::events::validate_envelope;
+use crate::primitives::FieldError;
 
 /// An accepted event: what the API answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,14 +55,18 @@ pub fn prepare_envelope(sent: Value, from: &Origin<'_>) -> Result<NewEvent, Doma
     // must hash the same although its filled-in Identifier or When would differ.
     let sent_hash = canonical_hash(&sent);
     let mut envelope = sent;
-    let root = envelope.as_object_mut().expect("validated as an object");
+    // The validator has checked both are objects; an error rather than a panic should it
+    // ever let another shape through.
+    let not_object =
+        |field: &str| DomainError::Invalid(vec![FieldError::new(field, "must be a JSON object")]);
+    let root = envelope.as_object_mut().ok_or_else(|| not_object(""))?;
     let identifier = fill(root, "Identifier", || uuid::Uuid::new_v4().to_string());
     let occurred_at = fill(root, "When", || rfc3339(now_ms()));
     let username = fill(root, "Username", || from.username.to_owned());
     let payload = root
         .get_mut("Payload")
         .and_then(Value::as_object_mut)
-        .expect("validated as an object");
+        .ok_or_else(|| not_object("Payload"))?;
     fill(payload, "FeedIdentifier", || from.feed.identifier.clone());
     fill(payload, "FeedUrl", || from.feed_url.to_owned());
     let text = envelope.to_string();

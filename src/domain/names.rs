@@ -65,6 +65,47 @@ fn check_name(field: &str, s: &str, what: &str) -> Result<String, FieldError> {
     Ok(s.to_owned())
 }
 
+/// The kind a create names, or an edit's, which cannot change: `what` (a hook, a source)
+/// says what to create instead, and `all` lists the kinds for the error.
+pub fn kind_given<K: Copy + PartialEq>(
+    given: Option<&str>,
+    stored: Option<K>,
+    parse: impl Fn(&str) -> Option<K>,
+    all: &[&str],
+    what: &str,
+    errors: &mut Vec<FieldError>,
+) -> Option<K> {
+    let error = match (stored, given) {
+        (Some(k), None) => return Some(k),
+        (Some(k), Some(g)) if parse(g) == Some(k) => return Some(k),
+        (Some(_), Some(_)) => format!("cannot change; create a new {what} instead"),
+        (None, Some(g)) => match parse(g) {
+            Some(k) => return Some(k),
+            None => format!("must be one of: {}", all.join(", ")),
+        },
+        (None, None) => "is required".to_owned(),
+    };
+    errors.push(FieldError::new("kind", error));
+    None
+}
+
+/// The name a create or an edit gives: the one typed (checked as a label of at most 100
+/// characters), else the stored one, else `default` (the kind's label).
+pub fn name_given(
+    typed: Option<&str>,
+    stored: Option<&str>,
+    default: &str,
+    errors: &mut Vec<FieldError>,
+) -> String {
+    match (typed, stored) {
+        (Some(n), _) if !n.trim().is_empty() => label("name", n, 100)
+            .map_err(|e| errors.push(e))
+            .unwrap_or_default(),
+        (_, Some(p)) => p.to_owned(),
+        _ => default.to_owned(),
+    }
+}
+
 /// A free-text display name or label: trimmed, 1 to `max` characters, no control characters.
 pub fn label(field: &str, s: &str, max: usize) -> Result<String, FieldError> {
     let s = s.trim();

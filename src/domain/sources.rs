@@ -4,7 +4,7 @@ use serde_json::{Map, Value};
 use super::DomainError;
 use super::access::FeedAccess;
 use super::hook_config::Secret;
-use super::names::label;
+use super::names::{kind_given, name_given};
 use super::secret_box::SecretBox;
 use super::source_config::{InboundConfig, Mode, SourceConfig, SourceKind, new_inbound_secret};
 use super::time::now_ms;
@@ -100,39 +100,24 @@ struct Validated {
 
 fn validate(input: &SourceInput, previous: Option<&Source>) -> Result<Validated, DomainError> {
     let mut errors = vec![];
-    let kind = match (previous, input.kind.as_deref()) {
-        (Some(p), None) => Some(p.kind()),
-        (Some(p), Some(k)) if k == p.kind().as_str() => Some(p.kind()),
-        (Some(_), Some(_)) => {
-            errors.push(FieldError::new(
-                "kind",
-                "cannot change; create a new source instead",
-            ));
-            None
-        }
-        (None, Some(k)) => SourceKind::parse(k).or_else(|| {
-            let kinds: Vec<&str> = SourceKind::ALL.iter().map(|k| k.as_str()).collect();
-            errors.push(FieldError::new(
-                "kind",
-                format!("must be one of: {}", kinds.join(", ")),
-            ));
-            None
-        }),
-        (None, None) => {
-            errors.push(FieldError::new("kind", "is required"));
-            None
-        }
-    };
+    let kinds = SourceKind::ALL.map(SourceKind::as_str);
+    let kind = kind_given(
+        input.kind.as_deref(),
+        previous.map(Source::kind),
+        SourceKind::parse,
+        &kinds,
+        "source",
+        &mut errors,
+    );
     let Some(kind) = kind else {
         return Err(DomainError::Invalid(errors));
     };
-    let name = match (&input.name, previous) {
-        (Some(n), _) if !n.trim().is_empty() => label("name", n, 100)
-            .map_err(|e| errors.push(e))
-            .unwrap_or_default(),
-        (_, Some(p)) => p.name.clone(),
-        _ => kind.label().to_owned(),
-    };
+    let name = name_given(
+        input.name.as_deref(),
+        previous.map(|p| p.name.as_str()),
+        kind.label(),
+        &mut errors,
+    );
     // An edit merges the given settings over the stored ones; secrets left out are kept.
     let mut merged = previous
         .map(|p| p.config.stored_json())

@@ -288,8 +288,8 @@ fn change_of(kind: ChangeKind, item: &Item, leaf: Option<&Value>, resources: &Re
         when: Some(item.at_text.clone()),
         discriminator: item.at_text.clone(),
     };
-    if kind == ChangeKind::Added {
-        let entry = leaf.expect("details items have a leaf");
+    // Only a version read from its leaf is added, so an added change always has one.
+    if let (ChangeKind::Added, Some(entry)) = (kind, leaf) {
         change.details_url = resources.details_url(&change.package, &change.version);
         change.download_url = resources.download_url(&change.package, &change.version);
         change.metadata = Some(from_entry(entry, None).to_json());

@@ -23,6 +23,9 @@ use crate::sources::poll::{Observed, PollCtx, PollError, Step, diff};
 const TAKE: usize = 1000;
 /// Most packages read from one feed: beyond this the feed wants its catalog.
 const MAX_PACKAGES: usize = 100_000;
+/// Resources::parse already refuses such an index; this keeps the poll from depending on it.
+const NO_SEARCH: &str =
+    "the service index names no SearchQueryService and RegistrationsBaseUrl to read packages from";
 
 pub async fn poll(
     ctx: &mut PollCtx,
@@ -33,7 +36,7 @@ pub async fn poll(
     let search = resources
         .search
         .clone()
-        .expect("checked by Resources::parse");
+        .ok_or_else(|| PollError::Shape(NO_SEARCH.into()))?;
     let mut in_search: HashSet<String> = HashSet::new();
     let (mut packages, mut versions) = (0usize, 0usize);
     let mut skip = 0;
@@ -169,7 +172,7 @@ async fn read_registration(
     let base = resources
         .registrations
         .as_deref()
-        .expect("checked by Resources::parse");
+        .ok_or_else(|| PollError::Shape(NO_SEARCH.into()))?;
     let url = format!("{base}{}/index.json", id.to_lowercase());
     let entries = match ctx.session.json(&url).await {
         Ok(index) => registration_entries(ctx, &url, &index).await?,

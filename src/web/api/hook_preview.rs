@@ -2,7 +2,7 @@
 //! sent.
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use super::problem::Problem;
 use crate::delivery::preview::{Asker, preview_for};
@@ -62,17 +62,18 @@ pub async fn preview(
         choice,
     )
     .await?;
-    let mut answer = json!({
-        "passes_filter": p.filtered_by.is_none(),
-        "filter_reason": p.filtered_by,
-    });
+    let mut answer = Map::new();
+    answer.insert("passes_filter".into(), p.filtered_by.is_none().into());
+    answer.insert("filter_reason".into(), json!(p.filtered_by));
     match p.wire {
         Ok(wire) => {
             if let Value::Object(m) = serde_json::to_value(wire).unwrap_or_default() {
-                answer.as_object_mut().expect("an object").extend(m);
+                answer.extend(m);
             }
         }
-        Err(reason) => answer["error"] = json!({"kind": "config", "message": reason}),
+        Err(reason) => {
+            answer.insert("error".into(), json!({"kind": "config", "message": reason}));
+        }
     }
     Ok(HttpResponse::Ok().json(answer))
 }
